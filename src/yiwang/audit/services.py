@@ -26,7 +26,7 @@ def record(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the transaction of the change it records")
     return AuditRecord.objects.create(
-        actor=actor if isinstance(actor, AbstractBaseUser) else None,
+        actor=actor if isinstance(actor, AbstractBaseUser) else None,  # type: ignore[misc]  # AUTH_USER_MODEL is a User
         actor_label=actor_label(actor)[:150],
         action=action,
         object_type=object_type,

@@ -30,7 +30,12 @@ class Organisation(models.Model):
     uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True, null=True, blank=True)
     nature = models.CharField(_("nature"), max_length=1, choices=BodyNature.choices, blank=True)
     division = models.ForeignKey(
-        Division, on_delete=models.PROTECT, null=True, blank=True, related_name="organisations", verbose_name=_("division")
+        Division,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organisations",
+        verbose_name=_("division"),
     )
 
     class Meta:
@@ -38,7 +43,9 @@ class Organisation(models.Model):
         verbose_name_plural = _("organisations")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["name", "division"], condition=Q(uscc__isnull=True), name="org_name_division_uniq"),
+            models.UniqueConstraint(
+                fields=["name", "division"], condition=Q(uscc__isnull=True), name="org_name_division_uniq"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -71,7 +78,12 @@ class ImplementationItem(models.Model):
 
     implementation_code = models.CharField(_("implementation code"), max_length=36, unique=True, null=True, blank=True)
     basic_item = models.ForeignKey(
-        BasicItem, on_delete=models.PROTECT, null=True, blank=True, related_name="implementations", verbose_name=_("basic item")
+        BasicItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="implementations",
+        verbose_name=_("basic item"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -96,7 +108,9 @@ class ItemVersionQuerySet(models.QuerySet["ItemVersion"]):
 
 
 class ItemVersion(models.Model):
-    item = models.ForeignKey(ImplementationItem, on_delete=models.PROTECT, related_name="versions", verbose_name=_("item"))
+    item = models.ForeignKey(
+        ImplementationItem, on_delete=models.PROTECT, related_name="versions", verbose_name=_("item")
+    )
     number = models.PositiveIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=12, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
     content = models.JSONField(_("content"))
@@ -107,8 +121,12 @@ class ItemVersion(models.Model):
     basic_code = models.CharField(_("basic code"), max_length=12, blank=True, db_index=True)
     implementation_code = models.CharField(_("implementation code"), max_length=36, blank=True)
     region_code = models.CharField(_("region code"), max_length=9, db_index=True)
-    region = models.ForeignKey(Division, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("region"))
-    department = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="item_versions", verbose_name=_("implementing body"))
+    region = models.ForeignKey(
+        Division, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("region")
+    )
+    department = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="item_versions", verbose_name=_("implementing body")
+    )
     service_objects = models.CharField(_("service objects"), max_length=20, blank=True)  # e.g. ",1,2,"
     natural_person_themes = models.CharField(_("personal themes"), max_length=500, blank=True)
     legal_person_themes = models.CharField(_("enterprise themes"), max_length=500, blank=True)
@@ -147,17 +165,21 @@ class ItemVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.name} v{self.number}"
 
-    @property
-    def is_frozen(self) -> bool:
-        return self.status not in (VersionStatus.DRAFT, VersionStatus.IN_REVIEW)
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Publishing freezes a version: its content can never change afterwards, whoever saves it.
         if self.pk is not None:
             stored = ItemVersion.objects.filter(pk=self.pk).values("status", "content").first()
-            if stored and stored["status"] not in (VersionStatus.DRAFT, VersionStatus.IN_REVIEW) and stored["content"] != self.content:
+            if (
+                stored
+                and stored["status"] not in (VersionStatus.DRAFT, VersionStatus.IN_REVIEW)
+                and stored["content"] != self.content
+            ):
                 raise ValueError("a published version is immutable")
         super().save(*args, **kwargs)
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status not in (VersionStatus.DRAFT, VersionStatus.IN_REVIEW)
 
 
 class ItemVersionTransition(models.Model):
@@ -190,3 +212,5 @@ class CataloguePermissions(models.Model):
             ("publish_catalogue", _("Can publish and withdraw catalogue items")),
         ]
 
+    def __str__(self) -> str:
+        return "catalogue permissions"

@@ -31,8 +31,13 @@ class Violation:
     severity: str = ERROR
 
     def as_dict(self, item: str = "") -> dict[str, str]:
-        return {"rule": self.rule, "item": item, "element": self.element, "message": str(self.message),
-                "severity": self.severity}
+        return {
+            "rule": self.rule,
+            "item": item,
+            "element": self.element,
+            "message": str(self.message),
+            "severity": self.severity,
+        }
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ def _blank(value: Any) -> bool:
 
 # --- Q1: time limits -------------------------------------------------------------------------------
 
+
 # Bounds in calendar days used to compare limits in different units: a working-day limit can stretch
 # by weekends and the longest public holiday (the 8-day Spring Festival / National Day breaks).
 def _calendar_day_bounds(limit: dict[str, Any]) -> tuple[float, float] | None:
@@ -119,24 +125,33 @@ def q1_time_limits(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation
         yield Violation("Q1", "time_limits.statutory.value", _("The statutory time limit has no value."))
     if statutory and promised:
         if statutory.get("unit") == promised.get("unit"):
-            too_long = (promised.get("value") or 0) > (statutory.get("value") or 0) and promised.get("unit") != "immediate"
+            too_long = (promised.get("value") or 0) > (statutory.get("value") or 0) and promised.get(
+                "unit"
+            ) != "immediate"
         else:
             s_bounds, p_bounds = _calendar_day_bounds(statutory), _calendar_day_bounds(promised)
             too_long = bool(s_bounds and p_bounds and p_bounds[0] > s_bounds[1])
         if too_long:
-            yield Violation("Q1", "time_limits.promised", _("The promised time limit is longer than the statutory one."))
+            yield Violation(
+                "Q1", "time_limits.promised", _("The promised time limit is longer than the statutory one.")
+            )
     if promised:
         if _is_immediate(promised) and case_type != "1":
-            yield Violation("Q1", "case_type", _("A promised limit of 'on the spot' requires case type 1 (decided on the spot)."))
+            yield Violation(
+                "Q1", "case_type", _("A promised limit of 'on the spot' requires case type 1 (decided on the spot).")
+            )
         if not _is_immediate(promised) and case_type == "1":
             yield Violation("Q1", "case_type", _("A case decided on the spot cannot have a promised limit of days."))
         if not _is_immediate(promised) and case_type not in ("2", "9"):
-            yield Violation("Q1", "case_type", _("An item with a promised limit of days must be case type 2 (promised)."))
+            yield Violation(
+                "Q1", "case_type", _("An item with a promised limit of days must be case type 2 (promised).")
+            )
     if case_type == "2" and not statutory:
         yield Violation("Q1", "time_limits.statutory", _("A promised case must state the statutory time limit too."))
 
 
 # --- Q2: visits and online handling -----------------------------------------------------------------
+
 
 @rule("Q2", _("Visits consistent with online depth; reasons for visits; postal application"))
 def q2_visits(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
@@ -153,7 +168,8 @@ def q2_visits(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
         yield Violation("Q2", "visits_reason", _("An item that needs visits must state why they are necessary."))
     if visits == 0 and not forms & {"2", "3"} and not supports.get("postal_application"):
         yield Violation(
-            "Q2", "supports.postal_application",
+            "Q2",
+            "supports.postal_application",
             _("An item with zero visits and no online handling must accept applications by post."),
         )
 
@@ -181,6 +197,7 @@ def q3_fees(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
 
 # --- Q4: phones -----------------------------------------------------------------------------------
 
+
 def _digits(phone: str) -> str:
     return re.sub(r"\D", "", phone)
 
@@ -188,13 +205,16 @@ def _digits(phone: str) -> str:
 @rule("Q4", _("Consultation and supervision phones present and different"))
 def q4_phones(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
     contacts = item.get("contacts") or {}
-    consult, supervise = contacts.get("consultation_phone"), contacts.get("supervision_phone")
+    consult: str = contacts.get("consultation_phone") or ""
+    supervise: str = contacts.get("supervision_phone") or ""
     if _blank(consult):
         yield Violation("Q4", "contacts.consultation_phone", _("The consultation phone is missing."))
     if _blank(supervise):
         yield Violation("Q4", "contacts.supervision_phone", _("The supervision (complaints) phone is missing."))
     if not _blank(consult) and not _blank(supervise) and _digits(consult) == _digits(supervise):
-        yield Violation("Q4", "contacts.supervision_phone", _("The supervision phone must differ from the consultation phone."))
+        yield Violation(
+            "Q4", "contacts.supervision_phone", _("The supervision phone must differ from the consultation phone.")
+        )
 
 
 # --- Q5: licensing process ------------------------------------------------------------------------
@@ -216,18 +236,25 @@ def q5_licensing_process(item: dict[str, Any], ctx: RuleContext) -> Iterator[Vio
     names = [step.get("name", "") for step in item.get("process") or []]
     for keywords, label in LICENSING_STAGES:
         if not any(keyword in name for name in names for keyword in keywords):
-            yield Violation("Q5", "process", _("The process of a licensing item lacks the %(stage)s step.") % {"stage": label})
+            yield Violation(
+                "Q5", "process", _("The process of a licensing item lacks the %(stage)s step.") % {"stage": label}
+            )
     if not item.get("faqs"):
         yield Violation("Q5", "faqs", _("A licensing item needs at least one frequently asked question."))
 
 
 # --- Q6: result samples ---------------------------------------------------------------------------
 
+
 @rule("Q6", _("Licences and approval documents come with a sample"))
 def q6_result_sample(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
     for index, result in enumerate(item.get("results") or []):
         if result.get("kind") in ("licence", "approval_document") and _blank(result.get("sample")):
-            yield Violation("Q6", f"results[{index}].sample", _("The result '%(name)s' has no sample.") % {"name": result.get("name", "")})
+            yield Violation(
+                "Q6",
+                f"results[{index}].sample",
+                _("The result '%(name)s' has no sample.") % {"name": result.get("name", "")},
+            )
 
 
 # --- Q7: catch-all clauses ------------------------------------------------------------------------
@@ -247,13 +274,20 @@ def _catch_all(text: str) -> bool:
 def q7_catch_all(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
     for index, condition in enumerate(item.get("conditions") or []):
         if _catch_all(condition.get("text", "")):
-            yield Violation("Q7", f"conditions[{index}].text", _("A condition contains a catch-all clause such as '法律、法规规定的其他条件'."))
+            yield Violation(
+                "Q7",
+                f"conditions[{index}].text",
+                _("A condition contains a catch-all clause such as '法律、法规规定的其他条件'."),
+            )
     for index, material in enumerate(item.get("materials") or []):
         if _catch_all(material.get("name", "")):
-            yield Violation("Q7", f"materials[{index}].name", _("A material is a catch-all such as '……规定的其他材料'."))
+            yield Violation(
+                "Q7", f"materials[{index}].name", _("A material is a catch-all such as '……规定的其他材料'.")
+            )
 
 
 # --- Q8: materials --------------------------------------------------------------------------------
+
 
 def _normalise_name(name: str) -> str:
     return re.sub(r"[\s（）()《》“”\"'、，,。.]", "", name)
@@ -266,7 +300,8 @@ def q8_materials(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
         key = (_normalise_name(material.get("name", "")), tuple(sorted(material.get("business_types") or [])))
         if key in seen:
             yield Violation(
-                "Q8", f"materials[{index}].name",
+                "Q8",
+                f"materials[{index}].name",
                 _("The material '%(name)s' is listed twice (first as number %(first)d).")
                 % {"name": material.get("name", ""), "first": seen[key] + 1},
             )
@@ -274,9 +309,19 @@ def q8_materials(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
             seen[key] = index
         originals, copies = material.get("originals"), material.get("copies")
         if originals is None or copies is None:
-            yield Violation("Q8", f"materials[{index}]", _("The material '%(name)s' must state how many originals and copies.") % {"name": material.get("name", "")})
+            yield Violation(
+                "Q8",
+                f"materials[{index}]",
+                _("The material '%(name)s' must state how many originals and copies.")
+                % {"name": material.get("name", "")},
+            )
         elif originals + copies == 0 and material.get("medium") != "electronic":
-            yield Violation("Q8", f"materials[{index}]", _("The material '%(name)s' asks for zero originals and zero copies.") % {"name": material.get("name", "")})
+            yield Violation(
+                "Q8",
+                f"materials[{index}]",
+                _("The material '%(name)s' asks for zero originals and zero copies.")
+                % {"name": material.get("name", "")},
+            )
 
 
 # --- Q9: codes ------------------------------------------------------------------------------------
@@ -286,16 +331,18 @@ BASIC_CODE_RE = re.compile(r"^[0-9A-Z]{12}$")
 
 @rule("Q9", _("Codes present and well formed; name and type equal the basic item"))
 def q9_codes(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
-    basic_code = item.get("basic_code")
-    impl_code = item.get("implementation_code")
-    body_uscc = (item.get("implementing_body") or {}).get("uscc")
+    basic_code: str = item.get("basic_code") or ""
+    impl_code: str = item.get("implementation_code") or ""
+    body_uscc: str = (item.get("implementing_body") or {}).get("uscc") or ""
     uscc_severity = WARNING if ctx.uscc_policy == "warn" else ERROR
     if _blank(basic_code):
         yield Violation("Q9", "basic_code", _("The basic code is missing."))
     elif not BASIC_CODE_RE.match(basic_code):
         yield Violation("Q9", "basic_code", _("The basic code must be 12 digits or capital letters."))
     if _blank(body_uscc):
-        yield Violation("Q9", "implementing_body.uscc", _("The implementing body's unified social credit code is missing."))
+        yield Violation(
+            "Q9", "implementing_body.uscc", _("The implementing body's unified social credit code is missing.")
+        )
     else:
         for problem in uscc_problems(body_uscc):
             severity = uscc_severity if problem.code in ("uscc_check", "uscc_org_check") else ERROR
@@ -307,25 +354,36 @@ def q9_codes(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
             yield Violation("Q9", "implementation_code", _("The implementation code is not well formed."))
         prefix = impl_code[:18]
         if body_uscc and prefix != body_uscc:
-            yield Violation("Q9", "implementation_code", _("The implementation code must begin with the implementing body's USCC."))
+            yield Violation(
+                "Q9", "implementation_code", _("The implementation code must begin with the implementing body's USCC.")
+            )
         elif not body_uscc and uscc_problems(prefix):
             yield Violation("Q9", "implementation_code", _("The implementation code does not begin with a valid USCC."))
     if not _blank(basic_code):
         basic = ctx.basic_item(basic_code)
         if basic is not None:
             if basic.name != item.get("name"):
-                yield Violation("Q9", "name", _("The name must equal the basic item's name '%(name)s'.") % {"name": basic.name})
+                yield Violation(
+                    "Q9", "name", _("The name must equal the basic item's name '%(name)s'.") % {"name": basic.name}
+                )
             if basic.item_type != item.get("item_type"):
-                yield Violation("Q9", "item_type", _("The item type must equal the basic item's type %(type)s.") % {"type": basic.item_type})
+                yield Violation(
+                    "Q9",
+                    "item_type",
+                    _("The item type must equal the basic item's type %(type)s.") % {"type": basic.item_type},
+                )
 
 
 # --- Yiwang's own rules ---------------------------------------------------------------------------
+
 
 @rule("Y1", _("Region is a known administrative division"))
 def y1_region(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
     code = item.get("region_code")
     if code and not ctx.division_known(code):
-        yield Violation("Y1", "region_code", _("The division code %(code)s is not in the reference data.") % {"code": code})
+        yield Violation(
+            "Y1", "region_code", _("The division code %(code)s is not in the reference data.") % {"code": code}
+        )
 
 
 @rule("Y2", _("Planned cancel date after planned effective date"))
@@ -366,8 +424,13 @@ LICENCE_TYPE_RE = re.compile(r"^[0-9A-Z]{18}[0-9]{3}$")
 
 @rule("Y6", _("Licence type codes are well formed (GB/T 36904)"))
 def y6_licence_types(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
-    places = [(f"materials[{i}].licence_type_code", m.get("licence_type_code")) for i, m in enumerate(item.get("materials") or [])]
-    places += [(f"results[{i}].licence_type_code", r.get("licence_type_code")) for i, r in enumerate(item.get("results") or [])]
+    places = [
+        (f"materials[{i}].licence_type_code", m.get("licence_type_code"))
+        for i, m in enumerate(item.get("materials") or [])
+    ]
+    places += [
+        (f"results[{i}].licence_type_code", r.get("licence_type_code")) for i, r in enumerate(item.get("results") or [])
+    ]
     for element, code in places:
         if code and (not LICENCE_TYPE_RE.match(code) or uscc_problems(code[:18])):
             yield Violation("Y6", element, _("A licence type code is the defining body's USCC followed by 3 digits."))
@@ -378,4 +441,6 @@ def y7_online(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
     depth = (item.get("online") or {}).get("depth")
     forms = set(item.get("handling_forms") or [])
     if depth in ("III", "IV") and not forms & {"2", "3"}:
-        yield Violation("Y7", "handling_forms", _("An item handled online (level III or IV) must list an online handling form."))
+        yield Violation(
+            "Y7", "handling_forms", _("An item handled online (level III or IV) must list an online handling form.")
+        )

@@ -7,11 +7,11 @@ from celery import shared_task
 from yiwang.common import outbox
 
 
-@shared_task(name="yiwang.common.tasks.deliver_event")  # type: ignore[untyped-decorator]  # celery ships no types
+@shared_task(name="yiwang.common.tasks.deliver_event")
 def deliver_event(event_id: int) -> bool:
     return outbox.deliver(event_id)
 
 
-@shared_task(name="yiwang.common.tasks.relay_outbox")  # type: ignore[untyped-decorator]  # celery ships no types
+@shared_task(name="yiwang.common.tasks.relay_outbox")
 def relay_outbox() -> int:
     return outbox.relay()

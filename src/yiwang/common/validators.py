@@ -40,9 +40,10 @@ ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 # GB/T 2260 provincial-level codes (incl. 71 Taiwan, 81 Hong Kong, 82 Macao).
-PROVINCE_PREFIXES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
-)
+PROVINCE_PREFIXES = frozenset(str(code) for code in (
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
+    50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
+))  # fmt: skip
 
 NATIONAL_DIVISION = "100000"
 
@@ -141,7 +142,7 @@ def resident_id_problems(number: str, *, today: dt.date | None = None) -> list[P
 
 def _raise(problems: list[Problem]) -> None:
     if problems:
-        raise ValidationError([ValidationError(p.message, code=p.code) for p in problems])
+        raise ValidationError([ValidationError(str(p.message), code=p.code) for p in problems])
 
 
 def validate_uscc(code: str) -> None:
@@ -154,3 +155,10 @@ def validate_division_code(code: str) -> None:
 
 def validate_resident_id(number: str) -> None:
     _raise(resident_id_problems(number))
+
+
+def build_uscc(prefix2: str, region: str, org_body8: str) -> str:
+    """Compose a valid USCC from its parts, computing both check characters (for generators and tests)."""
+    org = org_body8 + org_code_check_char(org_body8)
+    first17 = prefix2 + region + org
+    return first17 + uscc_check_char(first17)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.conf.env import env_bool, env_choice, env_database, env_int, env_list, env_str
+
+# Lets annotations such as ``QuerySet[Item]`` and ``ModelAdmin[Item]`` work at run time.
+django_stubs_ext.monkeypatch()
 
 SRC_DIR = Path(__file__).resolve().parent.parent  # src/yiwang
 BASE_DIR = SRC_DIR.parent.parent  # the repository root when run from a checkout
 DATA_DIR = Path(env_str("YIWANG_DATA_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("YIWANG_DEBUG", False)
-_INSECURE_DEV_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105 - dev only, refused below
+_INSECURE_DEV_KEY = "insecure-development-key-do-not-use-in-production"
 SECRET_KEY = env_str("YIWANG_SECRET_KEY", _INSECURE_DEV_KEY)
 ALLOWED_HOSTS = env_list("YIWANG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("YIWANG_CSRF_TRUSTED_ORIGINS", [])
@@ -69,6 +73,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env_database("DATABASE_URL", str(DATA_DIR / "yiwang.sqlite3"))}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -144,7 +150,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_choice("YIWANG_LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("YIWANG_LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"]),
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

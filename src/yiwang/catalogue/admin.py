@@ -1,0 +1,294 @@
+"""Catalogue management in the admin. Every change goes through ``services``; the admin only shows
+and collects input (drafts are edited as the exchange-format JSON, with every violation listed)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from yiwang.catalogue import services
+from yiwang.catalogue.constants import VersionStatus
+from yiwang.catalogue.models import BasicItem, ImplementationItem, ItemVersion, Organisation
+from yiwang.common.errors import DomainError
+
+
+class ContentForm(forms.Form):
+    content = forms.CharField(
+        label=gettext_lazy("Content (exchange format JSON)"),
+        widget=forms.Textarea(attrs={"rows": 40, "cols": 120, "style": "font-family: monospace"}),
+    )
+
+    def clean_content(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.cleaned_data["content"])
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                gettext_lazy("Not valid JSON: %(error)s (line %(line)d)"), params={"error": exc.msg, "line": exc.lineno}
+            ) from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError(gettext_lazy("The content must be one JSON object."))
+        return value
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("File (.json in the exchange format, or .xlsx)"))
+
+
+def _report(request: HttpRequest, exc: DomainError) -> None:
+    messages.error(request, str(exc.message))
+    for detail in exc.details[:50]:
+        messages.error(
+            request,
+            f"{detail.get('rule', '')} {detail.get('path') or detail.get('element', '')}: {detail.get('message', '')}",
+        )
+
+
+@admin.register(ItemVersion)
+class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
+    list_display = [
+        "name",
+        "implementation_code",
+        "number",
+        "status",
+        "violation_count",
+        "department",
+        "region_code",
+        "updated_at",
+    ]
+    list_filter = ["status", "item_type", "department"]
+    search_fields = ["name", "implementation_code", "basic_code"]
+    readonly_fields = [
+        "item",
+        "number",
+        "status",
+        "violations",
+        "pretty_content",
+        "valid_from",
+        "valid_until",
+        "published_at",
+        "published_by",
+        "created_by",
+        "status_note",
+    ]
+    exclude = [
+        "content",
+        "search_text",
+        "name",
+        "item_type",
+        "basic_code",
+        "implementation_code",
+        "region_code",
+        "region",
+        "department",
+        "service_objects",
+        "natural_person_themes",
+        "legal_person_themes",
+        "violation_count",
+        "submitted_at",
+    ]
+    actions = ["submit_selected", "publish_selected"]
+    change_form_template = "admin/catalogue/itemversion/change_form.html"
+    change_list_template = "admin/catalogue/itemversion/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return services.can(request.user, services.MANAGE)  # type: ignore[arg-type]
+
+    def has_change_permission(self, request: HttpRequest, obj: ItemVersion | None = None) -> bool:
+        return services.can(request.user, services.MANAGE)  # type: ignore[arg-type]
+
+    def has_view_permission(self, request: HttpRequest, obj: ItemVersion | None = None) -> bool:
+        return services.can(request.user, services.MANAGE)  # type: ignore[arg-type]
+
+    def has_delete_permission(self, request: HttpRequest, obj: ItemVersion | None = None) -> bool:
+        return False  # versions are history: withdraw instead
+
+    @admin.display(description=gettext_lazy("Quality rule violations"))
+    def violations(self, obj: ItemVersion) -> str:
+        found = services.check_document(obj.content)
+        if not found:
+            return _("None")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li><strong>{}</strong> <code>{}</code> {} ({})</li>",
+                ((v.rule, v.element, str(v.message), v.severity) for v in found),
+            ),
+        )
+
+    @admin.display(description=gettext_lazy("Content"))
+    def pretty_content(self, obj: ItemVersion) -> str:
+        return format_html(
+            "<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(obj.content, ensure_ascii=False, indent=2)
+        )
+
+    def get_urls(self) -> list[Any]:
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/edit/", view(self.edit_view), name=f"{prefix}_edit"),
+            path("new/", view(self.edit_view), name=f"{prefix}_new"),
+            path("<int:pk>/act/<str:action>/", view(self.act_view), name=f"{prefix}_act"),
+            path("import/", view(self.import_view), name=f"{prefix}_import"),
+            *super().get_urls(),
+        ]
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return HttpResponseRedirect(reverse("admin:catalogue_itemversion_new"))
+
+    def edit_view(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionError
+        version = ItemVersion.objects.filter(pk=pk).first() if pk else None
+        initial = json.dumps(version.content if version else {}, ensure_ascii=False, indent=2)
+        form = ContentForm(request.POST or None, initial={"content": initial})
+        if request.method == "POST" and form.is_valid():
+            try:
+                saved = services.save_draft(
+                    actor=request.user,  # type: ignore[arg-type]  # admin views require a logged-in user
+                    content=form.cleaned_data["content"],
+                    item=version.item if version else None,
+                )
+            except DomainError as exc:
+                _report(request, exc)
+            else:
+                messages.success(
+                    request, _("Draft saved with %(count)d violations.") % {"count": saved.violation_count}
+                )
+                return HttpResponseRedirect(reverse("admin:catalogue_itemversion_change", args=[saved.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "version": version,
+            "opts": self.opts,
+            "title": _("Edit draft") if version else _("New item"),
+        }
+        return TemplateResponse(request, "admin/catalogue/itemversion/edit.html", context)
+
+    def act_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        version = ItemVersion.objects.get(pk=pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:catalogue_itemversion_change", args=[pk]))
+        actor: Any = request.user
+        reason = request.POST.get("reason", "")
+        try:
+            if action == "submit":
+                services.submit_for_review(actor=actor, version=version)
+            elif action == "return":
+                services.return_to_draft(actor=actor, version=version, reason=reason)
+            elif action == "publish":
+                services.publish(actor=actor, version=version)
+            elif action == "withdraw":
+                services.withdraw(actor=actor, version=version, reason=reason)
+            messages.success(request, _("Done."))
+        except DomainError as exc:
+            _report(request, exc)
+        return HttpResponseRedirect(reverse("admin:catalogue_itemversion_change", args=[pk]))
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionError
+        form = ImportForm(request.POST or None, request.FILES or None)
+        rows: list[dict[str, Any]] = []
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            actor: Any = request.user
+            try:
+                if upload.name.lower().endswith(".xlsx"):
+                    from yiwang.catalogue.spreadsheet import import_workbook
+
+                    result = import_workbook(actor=actor, source=upload)
+                    rows = [r.as_dict() for r in result.row_errors]
+                    if not result.row_errors:
+                        messages.success(request, _("Imported %(count)d items.") % {"count": len(result.items)})
+                else:
+                    items = services.parse_document(json.loads(upload.read().decode("utf-8")))
+                    report = services.import_items(actor=actor, items=items)
+                    messages.success(request, _("Imported %(count)d items.") % {"count": len(report.versions)})
+            except DomainError as exc:
+                _report(request, exc)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                messages.error(request, _("The file is neither UTF-8 JSON nor a spreadsheet."))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "rows": rows,
+            "opts": self.opts,
+            "title": _("Import items"),
+        }
+        return TemplateResponse(request, "admin/catalogue/itemversion/import.html", context)
+
+    @admin.action(description=gettext_lazy("Submit selected drafts for review"))
+    def submit_selected(self, request: HttpRequest, queryset: QuerySet[ItemVersion]) -> None:
+        self._bulk(request, queryset.filter(status=VersionStatus.DRAFT), services.submit_for_review)
+
+    @admin.action(description=gettext_lazy("Publish selected versions in review"))
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet[ItemVersion]) -> None:
+        self._bulk(request, queryset.filter(status=VersionStatus.IN_REVIEW), services.publish)
+
+    def _bulk(self, request: HttpRequest, queryset: QuerySet[ItemVersion], action: Any) -> None:
+        done = 0
+        for version in queryset:
+            try:
+                action(actor=request.user, version=version)
+                done += 1
+            except DomainError as exc:
+                messages.error(request, f"{version}: {exc.message}")
+        messages.success(request, _("%(count)d versions changed.") % {"count": done})
+
+
+@admin.register(BasicItem)
+class BasicItemAdmin(admin.ModelAdmin[BasicItem]):
+    list_display = ["code", "name", "item_type"]
+    search_fields = ["code", "name"]
+
+    def has_change_permission(self, request: HttpRequest, obj: BasicItem | None = None) -> bool:
+        return False  # registered by services from implementations; fixed nationally
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: BasicItem | None = None) -> bool:
+        return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin[Organisation]):
+    list_display = ["name", "name_en", "uscc", "division"]
+    search_fields = ["name", "name_en", "uscc"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Organisation | None = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Organisation | None = None) -> bool:
+        return False
+
+
+@admin.register(ImplementationItem)
+class ImplementationItemAdmin(admin.ModelAdmin[ImplementationItem]):
+    list_display = ["implementation_code", "basic_item", "created_at"]
+    search_fields = ["implementation_code"]
+
+    def has_change_permission(self, request: HttpRequest, obj: ImplementationItem | None = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ImplementationItem | None = None) -> bool:
+        return False

@@ -1,0 +1,74 @@
+"""``yiwang demo``: load the demo catalogue and demo accounts (idempotent; used by ``make run``)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from yiwang.audit.actors import SystemActor
+from yiwang.catalogue import services
+from yiwang.catalogue.models import ItemVersion
+from yiwang.conf.env import env_str
+
+
+def _demo_json(name: str) -> Any:
+    return json.loads(resources.files("yiwang.catalogue").joinpath("demo", name).read_text(encoding="utf-8"))
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalogue (published items and drafts with violations) and demo accounts."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-users", action="store_true", help="Do not create the demo accounts.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        actor = SystemActor("demo")
+        services.ensure_roles(actor=actor)
+        for org in _demo_json("organisations.json"):
+            services.upsert_organisation(
+                actor=actor,
+                name=org["name"],
+                name_en=org.get("name_en", ""),
+                uscc=org.get("uscc"),
+                nature=org.get("nature", ""),
+                division_code=org.get("division"),
+            )
+        if ItemVersion.objects.exists():
+            self.stdout.write(_("The catalogue already has items; demo items not imported again."))
+        else:
+            report = services.import_items(actor=actor, items=_demo_json("items.json")["items"], publish_clean=True)
+            drafts = services.import_items(actor=actor, items=_demo_json("drafts.json")["items"])
+            self.stdout.write(
+                _("Demo catalogue: %(published)d published items, %(drafts)d drafts.")
+                % {"published": report.published, "drafts": drafts.created}
+            )
+        if not options["no_users"]:
+            self._users()
+
+    def _users(self) -> None:
+        password = env_str("YIWANG_DEMO_PASSWORD", "yiwang-demo")
+        user_model = get_user_model()
+        with transaction.atomic():
+            for username, group, superuser in [
+                ("admin", None, True),
+                ("manager", services.CATALOGUE_MANAGERS, False),
+                ("publisher", services.CATALOGUE_PUBLISHERS, False),
+            ]:
+                user, created = user_model.objects.get_or_create(
+                    username=username, defaults={"is_staff": True, "is_superuser": superuser}
+                )
+                if created:
+                    user.set_password(password)
+                    user.save()
+                if group:
+                    user.groups.add(Group.objects.get(name=group))
+        self.stdout.write(
+            _("Demo accounts admin, manager and publisher (password: %(password)s).") % {"password": password}
+        )

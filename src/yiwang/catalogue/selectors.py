@@ -1,0 +1,276 @@
+"""Reads of the catalogue: the public current versions, search, history and diffs, management views."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Length
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.catalogue.constants import VersionStatus
+from yiwang.catalogue.models import ImplementationItem, ItemVersion, Organisation
+from yiwang.common.models import Division
+
+# Columns the public lists need; ``content`` is large and only the guide page reads it.
+_LIST_FIELDS = [
+    "id",
+    "item_id",
+    "number",
+    "name",
+    "item_type",
+    "basic_code",
+    "implementation_code",
+    "region_code",
+    "region__name",
+    "region__name_en",
+    "department__name",
+    "department__name_en",
+    "valid_from",
+    "published_at",
+]
+
+
+def current_versions() -> QuerySet[ItemVersion]:
+    return ItemVersion.objects.current().select_related("region", "department")
+
+
+def current_version_of(implementation_code: str) -> ItemVersion | None:
+    return current_versions().filter(implementation_code=implementation_code).first()
+
+
+def version_history(item: ImplementationItem, *, public: bool = True) -> QuerySet[ItemVersion]:
+    versions = item.versions.all().order_by("-number")
+    if public:
+        versions = versions.filter(
+            status__in=[VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED, VersionStatus.WITHDRAWN]
+        )
+    return versions
+
+
+@dataclass(frozen=True)
+class Filters:
+    query: str = ""
+    region: str = ""  # a division code; counties below a city or province are included
+    department: int | None = None
+    theme: str = ""
+    audience: str = ""  # "person" or "enterprise"
+    item_type: str = ""
+
+
+def _region_prefix(code: str) -> str:
+    # GB/T 2260: trailing "00" pairs mean "the whole province/prefecture", so match on the prefix.
+    if len(code) == 6:
+        if code.endswith("0000"):
+            return code[:2]
+        if code.endswith("00"):
+            return code[:4]
+    return code
+
+
+def _terms(query: str) -> list[str]:
+    return [t for t in query.replace("\u3000", " ").split() if t][:8]
+
+
+def search(filters: Filters, *, moment: dt.datetime | None = None) -> QuerySet[ItemVersion]:
+    """Current versions matching every term, ranked: exact name, name prefix, name, codes, department,
+    then anything else in the item's search text. Works the same on SQLite and PostgreSQL (plain
+    case-insensitive containment, which suits Chinese: there are no word boundaries to tokenise on)."""
+    qs = ItemVersion.objects.visible_at(moment or timezone.now())
+    if filters.region:
+        qs = qs.filter(region_code__startswith=_region_prefix(filters.region))
+    if filters.department:
+        qs = qs.filter(department_id=filters.department)
+    if filters.item_type:
+        qs = qs.filter(item_type=filters.item_type)
+    if filters.audience == "person":
+        qs = qs.filter(service_objects__contains=",1,")
+    elif filters.audience == "enterprise":
+        # Enterprise, institution, social organisation and other organisation are all "legal persons".
+        qs = qs.filter(
+            Q(service_objects__contains=",2,")
+            | Q(service_objects__contains=",3,")
+            | Q(service_objects__contains=",4,")
+            | Q(service_objects__contains=",6,")
+        )
+    if filters.theme:
+        field = "legal_person_themes" if filters.audience == "enterprise" else "natural_person_themes"
+        qs = (
+            qs.filter(**{f"{field}__contains": filters.theme})
+            if filters.audience
+            else qs.filter(
+                Q(natural_person_themes__contains=filters.theme) | Q(legal_person_themes__contains=filters.theme)
+            )
+        )
+    terms = _terms(filters.query)
+    if not terms:
+        return qs.order_by("name", "region_code").only(*_LIST_FIELDS[:8])
+    score: Any = Value(0)
+    for term in terms:
+        qs = qs.filter(search_text__icontains=term)
+        score = score + Case(
+            When(name=term, then=Value(100)),
+            When(name__istartswith=term, then=Value(60)),
+            When(name__icontains=term, then=Value(40)),
+            When(Q(implementation_code__iexact=term) | Q(basic_code__iexact=term), then=Value(90)),
+            When(Q(implementation_code__istartswith=term) | Q(basic_code__istartswith=term), then=Value(30)),
+            When(department__name__icontains=term, then=Value(20)),
+            default=Value(5),
+            output_field=IntegerField(),
+        )
+    return qs.annotate(score=score, name_length=Length("name")).order_by("-score", "name_length", "name", "region_code")
+
+
+def search_page(filters: Filters, *, offset: int = 0, limit: int = 20) -> tuple[list[ItemVersion], int]:
+    qs = search(filters).select_related("region", "department")
+    limit = min(limit, settings.YIWANG_SEARCH_MAX_RESULTS)
+    return list(qs[offset : offset + limit]), qs.count()
+
+
+def departments_with_items() -> list[tuple[Organisation, int]]:
+    counts: dict[int, int] = {}
+    for department_id in current_versions().values_list("department_id", flat=True):
+        counts[department_id] = counts.get(department_id, 0) + 1
+    departments = Organisation.objects.filter(pk__in=counts).select_related("division").order_by("division_id", "name")
+    return [(d, counts[d.pk]) for d in departments]
+
+
+def regions_with_items() -> list[tuple[Division, int]]:
+    counts: dict[str, int] = {}
+    for code in current_versions().values_list("region_code", flat=True):
+        counts[code] = counts.get(code, 0) + 1
+    divisions = {d.code: d for d in Division.objects.filter(code__in=counts).select_related("parent")}
+    return [(divisions[c], n) for c, n in sorted(counts.items()) if c in divisions]
+
+
+def theme_counts(audience: str) -> dict[str, int]:
+    field = "legal_person_themes" if audience == "enterprise" else "natural_person_themes"
+    counts: dict[str, int] = {}
+    for themes in current_versions().exclude(**{field: ""}).values_list(field, flat=True):
+        for theme in themes.split("|"):
+            counts[theme] = counts.get(theme, 0) + 1
+    return counts
+
+
+# --- diffs ----------------------------------------------------------------------------------------
+
+ELEMENT_LABELS: dict[str, str | Promise] = {
+    "name": _("Name"),
+    "basic_code": _("Basic code"),
+    "implementation_code": _("Implementation code"),
+    "handling_item_code": _("Handling sub-item code"),
+    "handling_item_name": _("Handling sub-item"),
+    "item_type": _("Item type"),
+    "exercise_level": _("Exercise level"),
+    "region_code": _("Region"),
+    "implementing_body": _("Implementing body"),
+    "handling_body": _("Handling body"),
+    "entrusting_body": _("Entrusting body"),
+    "co_implementing_bodies": _("Co-implementing bodies"),
+    "legal_basis": _("Legal basis"),
+    "service_objects": _("Service objects"),
+    "themes": _("Themes"),
+    "handling_forms": _("Handling forms"),
+    "case_type": _("Case type"),
+    "time_limits": _("Time limits"),
+    "special_procedures": _("Special procedures"),
+    "conditions": _("Conditions"),
+    "materials": _("Materials"),
+    "process": _("Process"),
+    "fees": _("Fees"),
+    "online": _("Online handling"),
+    "max_visits": _("Visits to the service site"),
+    "visits_reason": _("Reason for visits"),
+    "supports": _("Appointment, payment and delivery"),
+    "cross_region_scope": _("Cross-region handling"),
+    "location": _("Location"),
+    "hours": _("Opening hours"),
+    "contacts": _("Contacts"),
+    "faqs": _("FAQs"),
+    "results": _("Results"),
+    "quantity_limit": _("Quantity limit"),
+    "intermediary_services": _("Intermediary services"),
+    "effective_date": _("Planned effective date"),
+    "cancel_date": _("Planned cancel date"),
+    "source": _("Source"),
+}
+
+
+def _flatten(value: Any, path: str = "") -> dict[str, str]:
+    if isinstance(value, dict):
+        flat: dict[str, str] = {}
+        for key, sub in value.items():
+            flat.update(_flatten(sub, f"{path}.{key}" if path else key))
+        return flat
+    if isinstance(value, list):
+        if all(not isinstance(v, dict | list) for v in value):
+            return {path: "、".join(str(v) for v in value)}
+        flat = {}
+        for index, sub in enumerate(value):
+            flat.update(_flatten(sub, f"{path}[{index}]"))
+        return flat
+    return {path: json.dumps(value, ensure_ascii=False) if isinstance(value, bool) else str(value)}
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    element: str | Promise  # translated label of the top-level element
+    path: str
+    kind: str  # "added", "removed", "changed"
+    old: str
+    new: str
+
+
+def diff_contents(old: dict[str, Any], new: dict[str, Any]) -> list[DiffRow]:
+    a, b = _flatten(old), _flatten(new)
+    rows: list[DiffRow] = []
+    for path in sorted(set(a) | set(b), key=_path_order(new, old)):
+        top = path.split(".")[0].split("[")[0]
+        label = ELEMENT_LABELS.get(top, top)
+        if path not in a:
+            rows.append(DiffRow(label, path, "added", "", b[path]))
+        elif path not in b:
+            rows.append(DiffRow(label, path, "removed", a[path], ""))
+        elif a[path] != b[path]:
+            rows.append(DiffRow(label, path, "changed", a[path], b[path]))
+    return rows
+
+
+def _path_order(*documents: dict[str, Any]) -> Any:
+    order = {key: i for i, key in enumerate(ELEMENT_LABELS)}
+
+    def key(path: str) -> tuple[int, str]:
+        return (order.get(path.split(".")[0].split("[")[0], len(order)), path)
+
+    return key
+
+
+def diff_versions(old: ItemVersion, new: ItemVersion) -> list[DiffRow]:
+    return diff_contents(old.content, new.content)
+
+
+# --- management -----------------------------------------------------------------------------------
+
+
+def versions_for_management(statuses: Iterable[str] | None = None) -> QuerySet[ItemVersion]:
+    qs = ItemVersion.objects.select_related("department", "region")
+    if statuses:
+        qs = qs.filter(status__in=list(statuses))
+    return qs.order_by("-updated_at")
+
+
+def export_contents(*, include_drafts: bool = False) -> list[dict[str, Any]]:
+    """The current published content of every item (or the latest version with ``include_drafts``)."""
+    if not include_drafts:
+        return [v.content for v in current_versions().order_by("implementation_code", "id")]
+    latest: dict[int, ItemVersion] = {}
+    for version in ItemVersion.objects.order_by("item_id", "number"):
+        latest[version.item_id] = version
+    return [v.content for v in sorted(latest.values(), key=lambda v: (v.implementation_code, v.pk))]
