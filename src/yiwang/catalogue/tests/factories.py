@@ -77,6 +77,6 @@ def item_content(*, serial: int | None = None, **overrides: Any) -> dict[str, An
     data = copy.deepcopy(BASE)
     number = next(_serial) if serial is None else serial
     body = overrides.get("implementing_body", data["implementing_body"])
-    data["implementation_code"] = f"{body['uscc']}{number:013d}"
+    data["implementation_code"] = f"{body.get('uscc', BODY_USCC)}{number:013d}"
     data.update(overrides)
     return data

@@ -42,7 +42,8 @@ def test_publication_path_writes_audit_transitions_and_an_outbox_event(manager, 
     published = services.publish(actor=publisher, version=reviewed)
     assert published.status == VersionStatus.PUBLISHED
     assert selectors.current_version_of(published.implementation_code) == published
-    actions = list(AuditRecord.objects.filter(object_id=str(published.pk)).values_list("action", flat=True))
+    records = AuditRecord.objects.filter(object_type="catalogue.version", object_id=str(published.pk))
+    actions = list(records.order_by("id").values_list("action", flat=True))
     assert actions == ["catalogue.version.save_draft", "catalogue.version.in_review", "catalogue.version.published"]
     assert [t.to_status for t in published.transitions.all()] == ["draft", "in_review", "published"]
     assert OutboxEvent.objects.filter(topic="catalogue.version.published", payload__version_id=published.pk).exists()
