@@ -771,7 +771,7 @@ class _Reader:
         provenance: dict[str, Location],
     ) -> None:
         provenance[base] = (sheet.title, number, "")
-        for column in sheet.columns.values():
+        for column in sheet.spec.columns:  # absent columns too: their errors are reported at the header
             if column.path:
                 provenance[json_path(column.path, base)] = (sheet.title, number, column.key)
         for column, value in cells.items():

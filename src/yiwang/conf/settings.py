@@ -134,8 +134,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: in production a broker (Redis or RabbitMQ); in the embedded default tasks run in process.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "memory://")
-CELERY_TASK_ALWAYS_EAGER = env_bool("YIWANG_TASKS_EAGER", CELERY_BROKER_URL == "memory://")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "memory://localhost/")
+CELERY_TASK_ALWAYS_EAGER = env_bool("YIWANG_TASKS_EAGER", CELERY_BROKER_URL.startswith("memory://"))
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 

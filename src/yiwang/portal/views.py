@@ -50,6 +50,7 @@ from yiwang.portal.labels import (
 )
 
 PAGE_SIZE = 20
+_REGION_CHAIN = "region__parent__parent__parent"  # county → prefecture → province → nation
 MAX_QUERY_LENGTH = 100
 _DIVISION_CODE = re.compile(r"^[0-9]{6}([0-9]{3})?$")
 _ITEM_TYPE = re.compile(r"^[0-9]{2}$")
@@ -184,8 +185,9 @@ def run_search(params: SearchParams) -> Page:
     qs = search_queryset(params)
     offset = (params.page - 1) * PAGE_SIZE
     results = list(qs[offset : offset + PAGE_SIZE])
-    total = len(results) + offset if (results and len(results) < PAGE_SIZE) else qs.count()
-    return Page(results=results, total=total, number=params.page)
+    # A short, non-empty page is the last one, so its length gives the total without a COUNT.
+    total = len(results) + offset if 0 < len(results) < PAGE_SIZE else qs.count()
+    return Page(results=results, total=total, number=params.page, size=PAGE_SIZE)
 
 
 def result_rows(results: list[ItemVersion]) -> list[dict[str, Any]]:
@@ -284,7 +286,12 @@ def _public_item(code: str) -> ImplementationItem | None:
 
 
 def guide(request: HttpRequest, code: str) -> HttpResponse:
-    version = selectors.current_version_of(code) if len(code) <= 36 else None
+    # selectors.current_version_of(), with the region's parents that the guide names (浙江省杭州市西湖区).
+    version = (
+        selectors.current_versions().select_related(_REGION_CHAIN).filter(implementation_code=code).first()
+        if len(code) <= 36
+        else None
+    )
     if version is None:
         return not_found(request, _("There is no service guide in force with this code."))
     return _render_guide(request, version, current_number=version.number)
@@ -293,7 +300,7 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
 def version_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
     item = _public_item(code)
     version = (
-        selectors.version_history(item).select_related("region__parent", "department").filter(number=number).first()
+        selectors.version_history(item).select_related(_REGION_CHAIN, "department").filter(number=number).first()
         if item
         else None
     )
