@@ -19,24 +19,6 @@ from yiwang.catalogue.constants import VersionStatus
 from yiwang.catalogue.models import ImplementationItem, ItemVersion, Organisation
 from yiwang.common.models import Division
 
-# Columns the public lists need; ``content`` is large and only the guide page reads it.
-_LIST_FIELDS = [
-    "id",
-    "item_id",
-    "number",
-    "name",
-    "item_type",
-    "basic_code",
-    "implementation_code",
-    "region_code",
-    "region__name",
-    "region__name_en",
-    "department__name",
-    "department__name_en",
-    "valid_from",
-    "published_at",
-]
-
 
 def current_versions() -> QuerySet[ItemVersion]:
     return ItemVersion.objects.current().select_related("region", "department")
@@ -83,7 +65,8 @@ def search(filters: Filters, *, moment: dt.datetime | None = None) -> QuerySet[I
     """Current versions matching every term, ranked: exact name, name prefix, name, codes, department,
     then anything else in the item's search text. Works the same on SQLite and PostgreSQL (plain
     case-insensitive containment, which suits Chinese: there are no word boundaries to tokenise on)."""
-    qs = ItemVersion.objects.visible_at(moment or timezone.now())
+    # Lists never show the whole document; leave the large columns in the database.
+    qs = ItemVersion.objects.visible_at(moment or timezone.now()).defer("content", "search_text")
     if filters.region:
         qs = qs.filter(region_code__startswith=_region_prefix(filters.region))
     if filters.department:
@@ -111,7 +94,7 @@ def search(filters: Filters, *, moment: dt.datetime | None = None) -> QuerySet[I
         )
     terms = _terms(filters.query)
     if not terms:
-        return qs.order_by("name", "region_code").only(*_LIST_FIELDS[:8])
+        return qs.order_by("name", "region_code")
     score: Any = Value(0)
     for term in terms:
         qs = qs.filter(search_text__icontains=term)

@@ -34,9 +34,9 @@ import re
 import sys
 import unicodedata
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -492,12 +492,7 @@ def _to_bool(value: Any) -> bool:
 def _to_amount(value: Any) -> str:
     if isinstance(value, bool):
         raise ValueError
-    if isinstance(value, float):
-        try:
-            value = format(Decimal(repr(value)).quantize(Decimal("0.01")).normalize(), "f")
-        except InvalidOperation:
-            raise ValueError from None
-    text = _as_text(value).strip()
+    text = _as_text(value).strip()  # a float cell as typed (12.5), never rounded
     if not re.fullmatch(r"[0-9]+(\.[0-9]{1,2})?", text):
         raise ValueError
     return text
@@ -541,7 +536,7 @@ def _convert(column: Column, value: Any) -> Any:
 _BRACKETED = re.compile(r"[(（]\s*([A-Za-z][A-Za-z0-9_]*)\s*[)）]\s*$")
 
 
-def _identify(title: Any, keys: Iterable[str], labels: dict[str, str]) -> tuple[str | None, str]:
+def _identify(title: Any, keys: Collection[str], labels: dict[str, str]) -> tuple[str | None, str]:
     """The key a header or sheet title names (by the key in brackets, the key alone or the label alone),
     and the text it was recognised from."""
     text = _as_text(title).strip() if title is not None else ""
@@ -678,8 +673,11 @@ class _Reader:
                     sheet.title,
                     1,
                     text,
-                    _("Unknown column %(column)s; the columns of %(sheet)s are %(columns)s.")
-                    % {"column": text, "sheet": spec.name, "columns": ", ".join(sorted(keys))},
+                    _(
+                        "Unknown column %(column)s: a header ends with a column key in brackets, e.g. "
+                        "%(example)s (the readme sheet lists the columns of every sheet)."
+                    )
+                    % {"column": text, "example": spec.columns[1].header},
                 )
             elif key in seen:
                 sheet.ignored.add(index)
@@ -778,12 +776,17 @@ class _Reader:
             if column.path:
                 _set(target, column.path, value)
 
+    @staticmethod
+    def _is_example(sheet: _Sheet, values: tuple[Any, ...]) -> bool:
+        index = next((i for i, c in sheet.columns.items() if c.key == LINK.key), None)
+        return index is not None and index < len(values) and _as_text(values[index]).strip() == EXAMPLE_CODE
+
     def _item_row(self, sheet: _Sheet, number: int, values: tuple[Any, ...]) -> None:
-        cells = self._cells(sheet, number, values)
-        code = next((v for c, v in cells.items() if c.key == "implementation_code"), None)
-        if code == EXAMPLE_CODE:
+        if self._is_example(sheet, values):
             self.example_rows += 1
             return
+        cells = self._cells(sheet, number, values)
+        code = next((v for c, v in cells.items() if c.key == LINK.key), None)
         if code is not None and code in self.by_code:
             self.error(
                 sheet,
@@ -805,10 +808,12 @@ class _Reader:
         self.provenance.append(provenance)
 
     def _child_row(self, sheet: _Sheet, number: int, values: tuple[Any, ...]) -> None:
+        if self._is_example(sheet, values):
+            return
         cells = self._cells(sheet, number, values)
         code = next((v for c, v in cells.items() if c.key == LINK.key), None)
-        if code == EXAMPLE_CODE or code is None:
-            return  # the example, or a row already reported for its missing code
+        if code is None:
+            return  # reported: the code is a required cell
         index = self.by_code.get(code)
         if index is None:
             self.error(
@@ -839,7 +844,7 @@ class _Reader:
                 sheet = by_title[title]
                 if key in sheet.missing:
                     continue  # reported once, at the header
-                if any(t == title and n == number for t, n, _k in self.errors) and key == "":
+                if key == "" and any(t == title and n == number for t, n, _k in self.errors):
                     continue  # the row already has a more precise error
                 self.error(
                     sheet,
@@ -889,7 +894,8 @@ def _open(source: str | Path | IO[bytes]) -> Any:
             data = Path(source).read_bytes()
         except OSError as exc:
             raise InvalidInput(
-                gettext_lazy("Cannot read %(path)s: %(error)s") % {"path": str(source), "error": exc.strerror or exc}
+                gettext_lazy("Cannot read %(path)s: %(error)s")
+                % {"path": str(source), "error": exc.strerror or str(exc)}
             ) from None
     else:
         if hasattr(source, "seek"):

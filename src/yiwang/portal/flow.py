@@ -10,6 +10,7 @@ page also lists the steps as an ordered list for screen readers and print.
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -52,7 +53,9 @@ class Placed:
 
 
 def steps_from_process(
-    process: Sequence[Mapping[str, Any]] | None, *, limit_text: Callable[[Mapping[str, Any] | None], str] = time_limit_text
+    process: Sequence[Mapping[str, Any]] | None,
+    *,
+    limit_text: Callable[[Mapping[str, Any] | None], str] = time_limit_text,
 ) -> list[FlowStep]:
     return [
         FlowStep(
@@ -187,7 +190,7 @@ def _box(placed: Placed, box_height: int) -> str:
     return "".join(parts)
 
 
-def _connector(a: Placed, b: Placed, box_height: int) -> str:
+def _connector(a: Placed, b: Placed, box_height: int, marker_id: str) -> str:
     if a.row == b.row:
         y = a.y + box_height // 2
         d = f"M{a.x + BOX_WIDTH} {y} H{b.x - 3}"
@@ -196,26 +199,35 @@ def _connector(a: Placed, b: Placed, box_height: int) -> str:
         d = f"M{a.x + BOX_WIDTH // 2} {a.y + box_height} V{mid} H{b.x + BOX_WIDTH // 2} V{b.y - 3}"
     return (
         f'<path class="flow-arrow" d="{d}" fill="none" stroke="#5b7fa8" stroke-width="2" '
-        'marker-end="url(#flow-arrowhead)"/>'
+        f'marker-end="url(#{marker_id})"/>'
     )
 
 
-def flow_svg(steps: Sequence[FlowStep], *, title: str, per_row: int = 4) -> SafeString:
+def balanced_columns(count: int, max_per_row: int) -> int:
+    """Boxes per row so that rows are as even as possible: 6 steps at most 5 a row → 3 + 3, not 5 + 1."""
+    rows = max(1, -(-count // max_per_row))
+    return max(1, -(-count // rows))
+
+
+def flow_svg(steps: Sequence[FlowStep], *, title: str, max_per_row: int = 5, variant: str = "wide") -> SafeString:
     """The diagram as inline SVG markup (empty when there are no steps). ``title`` names it for
-    assistive technology; every string from the content is escaped."""
+    assistive technology; ``variant`` keeps element ids unique when a page holds a wide and a narrow
+    drawing of the same process (shown by CSS media queries). Every string from the content is escaped."""
     if not steps:
-        return mark_safe("")  # noqa: S308 - a constant empty string
+        return mark_safe("")
+    per_row = balanced_columns(len(steps), max_per_row)
     placed, box_height, width, height = layout(steps, per_row)
     summary = " → ".join(s.name for s in steps)
+    title_id, marker_id = f"flow-title-{variant}", f"flow-arrowhead-{variant}"
     parts = [
-        f'<svg class="flow-diagram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-labelledby="flow-title" '
-        'font-family="\'Noto Sans CJK SC\', \'PingFang SC\', \'Microsoft YaHei\', \'Source Han Sans SC\', sans-serif">',
-        f'<title id="flow-title">{escape(title)}: {escape(summary)}</title>',
-        '<defs><marker id="flow-arrowhead" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="7" markerHeight="7" '
+        f'<svg class="flow-diagram flow-{variant}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-labelledby="{title_id}" '
+        "font-family=\"'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', 'Source Han Sans SC', sans-serif\">",
+        f'<title id="{title_id}">{escape(title)}: {escape(summary)}</title>',
+        f'<defs><marker id="{marker_id}" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#5b7fa8"/></marker></defs>',
     ]
-    parts.extend(_connector(a, b, box_height) for a, b in zip(placed, placed[1:], strict=False))
+    parts.extend(_connector(a, b, box_height, marker_id) for a, b in itertools.pairwise(placed))
     parts.extend(_box(p, box_height) for p in placed)
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - built above from escaped content and numbers

@@ -124,6 +124,8 @@ class Guide:
     materials: list[Material]
     steps: list[flow.FlowStep]
     flow_svg: SafeString
+    flow_svg_narrow: SafeString
+    steps_have_details: bool
     special_procedures: list[dict[str, str]]
     legal_basis: list[dict[str, str]]
     location: str
@@ -200,14 +202,16 @@ def _special_procedures(content: Mapping[str, Any]) -> list[dict[str, str]]:
     rows = []
     for p in content.get("special_procedures") or []:
         counts = p.get("counts_in_time_limit")
-        rows.append({
-            "name": str(p["name"]),
-            "kind": code_label(SpecialProcedureKind, p.get("kind")),
-            "max_duration": time_limit_text(p.get("max_duration")),
-            "counts": "" if counts is None else (
-                _("Counted in the time limit") if counts else _("Not counted in the time limit")
-            ),
-        })
+        rows.append(
+            {
+                "name": str(p["name"]),
+                "kind": code_label(SpecialProcedureKind, p.get("kind")),
+                "max_duration": time_limit_text(p.get("max_duration")),
+                "counts": ""
+                if counts is None
+                else (_("Counted in the time limit") if counts else _("Not counted in the time limit")),
+            }
+        )
     return rows
 
 
@@ -300,6 +304,8 @@ def build_guide(version: ItemVersion) -> Guide:
         materials=_materials(content),
         steps=steps,
         flow_svg=flow.flow_svg(steps, title=_("Process")),
+        flow_svg_narrow=flow.flow_svg(steps, title=_("Process"), max_per_row=2, variant="narrow"),
+        steps_have_details=any(s.description or s.handled_by or s.time_limit for s in steps),
         special_procedures=_special_procedures(content),
         legal_basis=_legal_basis(content),
         location=str(content.get("location", "")),

@@ -13,9 +13,8 @@ from urllib.parse import urlsplit
 
 from django.db.models import TextChoices
 from django.utils.functional import Promise
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from yiwang.catalogue.constants import LEGAL_PERSON_THEMES, NATURAL_PERSON_THEMES, TimeUnit
 from yiwang.common.models import Division, DivisionLevel

@@ -175,7 +175,8 @@ class Page:
         shown = {1, self.num_pages, *range(max(1, self.number - 2), min(self.num_pages, self.number + 2) + 1)}
         pages: list[int | None] = []
         for n in sorted(shown):
-            if pages and pages[-1] is not None and n - pages[-1] > 1:  # type: ignore[operator]
+            previous = pages[-1] if pages else None
+            if previous is not None and n - previous > 1:
                 pages.append(None)
             pages.append(n)
         return pages
@@ -250,32 +251,40 @@ def home(request: HttpRequest) -> HttpResponse:
         for d, n in sorted(selectors.departments_with_items(), key=lambda pair: -pair[1])
     ]
     recent = selectors.current_versions().defer("content", "search_text").order_by("-published_at", "name")[:6]
-    return render(request, "portal/home.html", {
-        "nav": "home",
-        "person_themes": _theme_tiles("person"),
-        "enterprise_themes": _theme_tiles("enterprise"),
-        "departments": departments[:12],
-        "department_total": len(departments),
-        "regions": _region_tree(selectors.regions_with_items()),
-        "recent": list(recent),
-    })
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "nav": "home",
+            "person_themes": _theme_tiles("person"),
+            "enterprise_themes": _theme_tiles("enterprise"),
+            "departments": departments[:12],
+            "department_total": len(departments),
+            "regions": _region_tree(selectors.regions_with_items()),
+            "recent": list(recent),
+        },
+    )
 
 
 def search(request: HttpRequest) -> HttpResponse:
     params = SearchParams.from_request(request)
     page = run_search(params)
     base_url = request.path
-    return render(request, "portal/search.html", {
-        "nav": {"person": "person", "enterprise": "enterprise"}.get(params.audience, "search"),
-        "params": params,
-        "page": page,
-        "rows": result_rows(page.results),
-        "chips": _chips(params, base_url),
-        "page_base": urlencode(params.as_query()),
-        "theme_tiles": _theme_tiles(params.audience) if params.audience and not params.theme else [],
-        "item_types": ItemType.choices,
-        "audiences": list(AUDIENCE_LABELS.items()),
-    })
+    return render(
+        request,
+        "portal/search.html",
+        {
+            "nav": {"person": "person", "enterprise": "enterprise"}.get(params.audience, "search"),
+            "params": params,
+            "page": page,
+            "rows": result_rows(page.results),
+            "chips": _chips(params, base_url),
+            "page_base": urlencode(params.as_query()),
+            "theme_tiles": _theme_tiles(params.audience) if params.audience and not params.theme else [],
+            "item_types": ItemType.choices,
+            "audiences": list(AUDIENCE_LABELS.items()),
+        },
+    )
 
 
 # --- the service guide ------------------------------------------------------------------------------
@@ -306,18 +315,24 @@ def version_detail(request: HttpRequest, code: str, number: int) -> HttpResponse
     )
     if version is None:
         return not_found(request, _("This version of the service guide is not published."))
-    current_number = selectors.current_versions().filter(item_id=version.item_id).values_list("number", flat=True).first()
+    current_number = (
+        selectors.current_versions().filter(item_id=version.item_id).values_list("number", flat=True).first()
+    )
     return _render_guide(request, version, current_number=current_number)
 
 
 def _render_guide(request: HttpRequest, version: ItemVersion, *, current_number: int | None) -> HttpResponse:
-    return render(request, "portal/guide.html", {
-        "version": version,
-        "guide": build_guide(version),
-        "is_current": version.number == current_number,
-        "current_number": current_number,
-        "status_label": code_label(VersionStatus, version.status),
-    })
+    return render(
+        request,
+        "portal/guide.html",
+        {
+            "version": version,
+            "guide": build_guide(version),
+            "is_current": version.number == current_number,
+            "current_number": current_number,
+            "status_label": code_label(VersionStatus, version.status),
+        },
+    )
 
 
 def history(request: HttpRequest, code: str) -> HttpResponse:
@@ -325,7 +340,9 @@ def history(request: HttpRequest, code: str) -> HttpResponse:
     versions = list(selectors.version_history(item).defer("content").prefetch_related("transitions")) if item else []
     if not versions:
         return not_found(request, _("There is no published service guide with this code."))
-    current_number = selectors.current_versions().filter(item_id=versions[0].item_id).values_list("number", flat=True).first()
+    current_number = (
+        selectors.current_versions().filter(item_id=versions[0].item_id).values_list("number", flat=True).first()
+    )
     rows = [
         {
             "version": v,
@@ -335,27 +352,42 @@ def history(request: HttpRequest, code: str) -> HttpResponse:
         }
         for i, v in enumerate(versions)
     ]
-    return render(request, "portal/history.html", {
-        "code": code,
-        "name": versions[0].name,
-        "rows": rows,
-        "current_number": current_number,
-        "can_compare": len(versions) > 1,
-        "numbers": [v.number for v in versions],
-    })
+    return render(
+        request,
+        "portal/history.html",
+        {
+            "code": code,
+            "name": versions[0].name,
+            "rows": rows,
+            "current_number": current_number,
+            "can_compare": len(versions) > 1,
+            "numbers": [v.number for v in versions],
+        },
+    )
 
 
 # Code sets of the content's elements, by path without list indices, so diffs show labels too.
 _PATH_CODE_SETS: dict[str, Any] = {
-    "item_type": ItemType, "exercise_level": ExerciseLevel, "case_type": CaseType,
-    "implementing_body.nature": BodyNature, "handling_body.nature": BodyNature,
-    "entrusting_body.nature": BodyNature, "co_implementing_bodies.nature": BodyNature,
-    "service_objects": ServiceObject, "handling_forms": HandlingForm,
-    "time_limits.statutory.unit": TimeUnit, "time_limits.promised.unit": TimeUnit,
-    "special_procedures.max_duration.unit": TimeUnit, "process.time_limit.unit": TimeUnit,
-    "special_procedures.kind": SpecialProcedureKind, "online.depth": OnlineDepth,
-    "online.capabilities": OnlineCapability, "cross_region_scope": CrossRegionScope,
-    "materials.source": MaterialSource, "materials.medium": MaterialMedium, "results.kind": ResultKind,
+    "item_type": ItemType,
+    "exercise_level": ExerciseLevel,
+    "case_type": CaseType,
+    "implementing_body.nature": BodyNature,
+    "handling_body.nature": BodyNature,
+    "entrusting_body.nature": BodyNature,
+    "co_implementing_bodies.nature": BodyNature,
+    "service_objects": ServiceObject,
+    "handling_forms": HandlingForm,
+    "time_limits.statutory.unit": TimeUnit,
+    "time_limits.promised.unit": TimeUnit,
+    "special_procedures.max_duration.unit": TimeUnit,
+    "process.time_limit.unit": TimeUnit,
+    "special_procedures.kind": SpecialProcedureKind,
+    "online.depth": OnlineDepth,
+    "online.capabilities": OnlineCapability,
+    "cross_region_scope": CrossRegionScope,
+    "materials.source": MaterialSource,
+    "materials.medium": MaterialMedium,
+    "results.kind": ResultKind,
 }
 
 
@@ -403,15 +435,19 @@ def diff(request: HttpRequest, code: str) -> HttpResponse:
         }
         for r in selectors.diff_versions(old, new)
     ]
-    return render(request, "portal/diff.html", {
-        "code": code,
-        "name": new.name,
-        "old": old,
-        "new": new,
-        "rows": rows,
-        "numbers": numbers,
-        "kind_labels": {"added": _("Added"), "removed": _("Removed"), "changed": _("Changed")},
-    })
+    return render(
+        request,
+        "portal/diff.html",
+        {
+            "code": code,
+            "name": new.name,
+            "old": old,
+            "new": new,
+            "rows": rows,
+            "numbers": numbers,
+            "kind_labels": {"added": _("Added"), "removed": _("Removed"), "changed": _("Changed")},
+        },
+    )
 
 
 # --- departments and regions ------------------------------------------------------------------------
@@ -422,11 +458,13 @@ def departments(request: HttpRequest) -> HttpResponse:
     groups: dict[str, list[dict[str, Any]]] = {}
     for department, count in selectors.departments_with_items():
         division = department.division.display_name(lang) if department.division else _("Other")
-        groups.setdefault(division, []).append({
-            "name": department.display_name(lang),
-            "count": count,
-            "url_query": urlencode({"department": department.pk}),
-        })
+        groups.setdefault(division, []).append(
+            {
+                "name": department.display_name(lang),
+                "count": count,
+                "url_query": urlencode({"department": department.pk}),
+            }
+        )
     return render(request, "portal/departments.html", {"nav": "departments", "groups": list(groups.items())})
 
 
@@ -477,24 +515,32 @@ def _region_prefix(code: str) -> str:
 
 
 def regions(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/regions.html", {"nav": "regions", "tree": _region_tree(selectors.regions_with_items())})
+    return render(
+        request, "portal/regions.html", {"nav": "regions", "tree": _region_tree(selectors.regions_with_items())}
+    )
 
 
 def region_detail(request: HttpRequest, code: str) -> HttpResponse:
-    division = Division.objects.select_related("parent").filter(code=code).first() if _DIVISION_CODE.match(code) else None
+    division = (
+        Division.objects.select_related("parent").filter(code=code).first() if _DIVISION_CODE.match(code) else None
+    )
     if division is None or division.level == DivisionLevel.NATIONAL:
         return not_found(request, _("There is no such administrative division."))
     params = SearchParams.from_request(request, region=code)
     page = run_search(params)
     prefix = _region_prefix(code)
     below = [(d, n) for d, n in selectors.regions_with_items() if d.code.startswith(prefix) and d.code != code]
-    return render(request, "portal/region.html", {
-        "nav": "regions",
-        "division": division,
-        "division_name": division.full_name if not language() == "en" else division_label(division),
-        "params": params,
-        "page": page,
-        "rows": result_rows(page.results),
-        "page_base": urlencode(params.as_query(region="")),
-        "subregions": [{"division": d, "name": division_label(d), "count": n} for d, n in below],
-    })
+    return render(
+        request,
+        "portal/region.html",
+        {
+            "nav": "regions",
+            "division": division,
+            "division_name": division.full_name if language() != "en" else division_label(division),
+            "params": params,
+            "page": page,
+            "rows": result_rows(page.results),
+            "page_base": urlencode(params.as_query(region="")),
+            "subregions": [{"division": d, "name": division_label(d), "count": n} for d, n in below],
+        },
+    )

@@ -48,13 +48,15 @@ def language_links(context: dict[str, Any]) -> list[dict[str, Any]]:
     links = []
     for code, _name in settings.LANGUAGES:
         info = get_language_info(code)
-        links.append({
-            "code": code,
-            "tag": bcp47(code),
-            "name": info["name_local"],
-            "url": translate_url(path, code),
-            "current": code == current,
-        })
+        links.append(
+            {
+                "code": code,
+                "tag": bcp47(code),
+                "name": info["name_local"],
+                "url": translate_url(path, code),
+                "current": code == current,
+            }
+        )
     return links
 
 

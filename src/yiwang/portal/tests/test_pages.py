@@ -77,26 +77,51 @@ def test_the_guide_shows_every_element_in_chinese(client: Client, published: Any
     page = text_of(client.get(f"/items/{code}/"))
     expected = [
         # name, handling sub-item and codes
-        "个体工商户登记", "设立", code, "000131128000", "00013112800001",
+        "个体工商户登记",
+        "设立",
+        code,
+        "000131128000",
+        "00013112800001",
         # summary box, every code through its label
-        zh(ItemType.LICENSING.label), zh("Decided within a promised time limit"),
-        zh("Statutory time limit"), f"15 {zh(TimeUnit.WORKING_DAY.label)}",
-        zh("Promised time limit"), f"3 {zh(TimeUnit.WORKING_DAY.label)}",
-        "不收费", zh("No visit needed"), zh(OnlineDepth.IV.label), zh("Natural person"),
+        zh(ItemType.LICENSING.label),
+        zh("Decided within a promised time limit"),
+        zh("Statutory time limit"),
+        f"15 {zh(TimeUnit.WORKING_DAY.label)}",
+        zh("Promised time limit"),
+        f"3 {zh(TimeUnit.WORKING_DAY.label)}",
+        "不收费",
+        zh("No visit needed"),
+        zh(OnlineDepth.IV.label),
+        zh("Natural person"),
         # conditions grouped by business type
         "有经营能力的自然人，有固定的经营场所。",
         # materials with their stand-ins and references
-        "个体工商户登记（备案）申请书", "经营者身份证明", "人口库:居民身份信息",
+        "个体工商户登记（备案）申请书",
+        "经营者身份证明",
+        "人口库:居民身份信息",
         zh("Can be supplied by an e-licence or shared data: no need to submit"),
-        "forms/application.pdf", "samples/application.pdf", zh("Provided by the applicant"),
+        "forms/application.pdf",
+        "samples/application.pdf",
+        zh("Provided by the applicant"),
         # legal basis, where and when, contacts, FAQs, results
-        "《促进个体工商户发展条例》", "第八条", zh("Establishing basis"),
-        "杭州市西湖区文三路市民之家二楼市场监管窗口", "工作日 9:00–17:00",
-        "0571-87000001", "12345", "可以网上办理吗？", "可以，全程网办。",
-        "营业执照", "samples/licence.pdf", zh("Licence or certificate"),
+        "《促进个体工商户发展条例》",
+        "第八条",
+        zh("Establishing basis"),
+        "杭州市西湖区文三路市民之家二楼市场监管窗口",
+        "工作日 9:00–17:00",
+        "0571-87000001",
+        "12345",
+        "可以网上办理吗？",
+        "可以，全程网办。",
+        "营业执照",
+        "samples/licence.pdf",
+        zh("Licence or certificate"),
         # online handling, supports, cross-region scope, version
-        zh("Online pre-review"), zh("Appointment"), zh("Across the city"),
-        zh("Version history"), zh("Print this guide"),
+        zh("Online pre-review"),
+        zh("Appointment"),
+        zh("Across the city"),
+        zh("Version history"),
+        zh("Print this guide"),
     ]
     missing = [e for e in expected if e not in page]
     assert not missing, missing
@@ -105,18 +130,18 @@ def test_the_guide_shows_every_element_in_chinese(client: Client, published: Any
     # the conditions are headed by their business type
     assert re.search(r'id="conditions".*?<h3>设立</h3>', page, re.S)
     # elements appear in reading order
-    order = [page.index(f'id="{anchor}"') for anchor in
-             ("summary", "conditions", "materials", "process", "legal-basis", "where", "contacts", "faqs", "results", "online", "version")]
+    anchors = ["summary", "conditions", "materials", "process", "legal-basis", "where", "contacts", "faqs", "results"]
+    order = [page.index(f'id="{anchor}"') for anchor in [*anchors, "online", "version"]]
     assert order == sorted(order)
 
 
 def test_the_guide_draws_the_process_as_an_svg_flow_diagram(client: Client, published: Any) -> None:
-    process = [{"name": n} for n in STEPS]
+    process: list[dict[str, Any]] = [{"name": n} for n in STEPS]
     process[1]["time_limit"] = {"value": 1, "unit": "working_day"}
     process[2]["handled_by"] = "登记科"
     version = published(process=process)
     page = text_of(client.get(f"/en/items/{version.implementation_code}/"))
-    svg = re.search(r'<svg class="flow-diagram".*?</svg>', page, re.S)
+    svg = re.search(r'<svg class="flow-diagram flow-wide".*?</svg>', page, re.S)
     assert svg is not None
     names = re.findall(r'<text class="flow-name"[^>]*>([^<]*)</text>', svg.group(0))
     assert names == STEPS
@@ -134,11 +159,25 @@ def test_the_guide_in_english_uses_english_labels(client: Client, published: Any
     version = published()
     page = text_of(client.get(f"/en/items/{version.implementation_code}/"))
     for text in [
-        '<html lang="en">', "Service guide", "Statutory time limit", "15 working days", "Promised time limit",
-        "3 working days", "Administrative licensing", "Free of charge", "No visit needed",
-        "Level IV: fully online, no visit", "Across the city", "Conditions", "Materials", "Process",
-        "Can be supplied by an e-licence or shared data: no need to submit", "Version 1, in force since",
-        "Xihu District, Hangzhou", "Consultation phone", "Supervision and complaints phone",
+        '<html lang="en">',
+        "Service guide",
+        "Statutory time limit",
+        "15 working days",
+        "Promised time limit",
+        "3 working days",
+        "Administrative licensing",
+        "Free of charge",
+        "No visit needed",
+        "Level IV: fully online, no visit",
+        "Across the city",
+        "Conditions",
+        "Materials",
+        "Process",
+        "Can be supplied by an e-licence or shared data: no need to submit",
+        "Version 1, in force since",
+        "Xihu District, Hangzhou",
+        "Consultation phone",
+        "Supervision and complaints phone",
     ]:
         assert text in page, text
     assert "working_day" not in page  # never a raw code
@@ -146,7 +185,11 @@ def test_the_guide_in_english_uses_english_labels(client: Client, published: Any
 
 def test_charged_items_list_their_fees(client: Client, published: Any) -> None:
     version = published(
-        fees={"charged": True, "items": [{"name": "工本费", "amount_yuan": "10", "basis": "价格主管部门文件"}], "basis": "《收费条例》"},
+        fees={
+            "charged": True,
+            "items": [{"name": "工本费", "amount_yuan": "10", "basis": "价格主管部门文件"}],
+            "basis": "《收费条例》",
+        },
         supports={"appointment": True, "online_payment": True, "delivery": True, "postal_application": True},
     )
     page = text_of(client.get(f"/en/items/{version.implementation_code}/"))
@@ -198,7 +241,9 @@ def test_search_without_results_says_so_and_filters_are_removable_chips(client: 
     version = published()
     empty = text_of(client.get("/en/search/", {"q": "不存在的事项"}))
     assert "No services match “不存在的事项”." in empty
-    page = text_of(client.get("/en/search/", {"q": "个体", "department": version.department_id, "type": "01", "region": "330100"}))
+    page = text_of(
+        client.get("/en/search/", {"q": "个体", "department": version.department_id, "type": "01", "region": "330100"})
+    )
     assert version.implementation_code in page
     chips = re.findall(r'<a class="chip" href="([^"]*)"', page)
     assert len(chips) == 4
@@ -241,9 +286,18 @@ def test_drafts_and_withdrawn_items_are_not_public(client: Client, published: An
 
 def test_unknown_codes_are_404(client: Client, published: Any) -> None:
     code = published().implementation_code
-    for url in ["/items/NOSUCHCODE/", "/en/items/NOSUCHCODE/", "/items/NOSUCHCODE/versions/", f"/items/{code}/versions/9/",
-                "/items/NOSUCHCODE/diff/", f"/items/{code}/diff/?from=1&to=7", f"/items/{code}/diff/?from=x&to=1",
-                "/regions/999999/", "/regions/abc/", "/items/" + "X" * 60 + "/"]:
+    for url in [
+        "/items/NOSUCHCODE/",
+        "/en/items/NOSUCHCODE/",
+        "/items/NOSUCHCODE/versions/",
+        f"/items/{code}/versions/9/",
+        "/items/NOSUCHCODE/diff/",
+        f"/items/{code}/diff/?from=1&to=7",
+        f"/items/{code}/diff/?from=x&to=1",
+        "/regions/999999/",
+        "/regions/abc/",
+        "/items/" + "X" * 60 + "/",
+    ]:
         response = client.get(url)
         assert response.status_code == 404, url
     assert "Page not found" in client.get("/en/items/NOSUCHCODE/").content.decode()
@@ -260,7 +314,7 @@ def _second_version(published: Any, publisher: Any) -> tuple[Any, Any]:
 
 
 def test_history_lists_public_versions_with_status_and_notes(client: Client, published: Any, publisher: Any) -> None:
-    first, second = _second_version(published, publisher)
+    first, _second = _second_version(published, publisher)
     assert first.status == VersionStatus.SUPERSEDED
     page = text_of(client.get(f"/en/items/{first.implementation_code}/versions/"))
     assert "Version 1" in page and "Version 2" in page
@@ -271,8 +325,10 @@ def test_history_lists_public_versions_with_status_and_notes(client: Client, pub
     assert zh("Version history") in chinese and zh("Superseded") in chinese
 
 
-def test_an_old_version_shows_a_banner_and_the_current_one_does_not(client: Client, published: Any, publisher: Any) -> None:
-    first, second = _second_version(published, publisher)
+def test_an_old_version_shows_a_banner_and_the_current_one_does_not(
+    client: Client, published: Any, publisher: Any
+) -> None:
+    first, _second = _second_version(published, publisher)
     code = first.implementation_code
     old = text_of(client.get(f"/en/items/{code}/versions/1/"))
     assert "This is not the current version of this service guide." in old
@@ -282,11 +338,13 @@ def test_an_old_version_shows_a_banner_and_the_current_one_does_not(client: Clie
     assert "工作日 8:30–17:30" in current and "Version 2, in force since" in current
     assert "not the current version" not in current
     assert "not the current version" not in text_of(client.get(f"/en/items/{code}/versions/2/"))
-    assert zh("This is not the current version of this service guide.") in text_of(client.get(f"/items/{code}/versions/1/"))
+    assert zh("This is not the current version of this service guide.") in text_of(
+        client.get(f"/items/{code}/versions/1/")
+    )
 
 
 def test_diff_shows_each_change_with_labels(client: Client, published: Any, publisher: Any) -> None:
-    first, second = _second_version(published, publisher)
+    first, _second = _second_version(published, publisher)
     code = first.implementation_code
     page = text_of(client.get(f"/en/items/{code}/diff/", {"from": 1, "to": 2}))
     row = re.search(r'<tr class="diff-changed">(.*?)</tr>', page, re.S)
@@ -300,7 +358,11 @@ def test_diff_shows_each_change_with_labels(client: Client, published: Any, publ
 
 def test_diff_shows_code_labels_not_raw_codes(client: Client, published: Any, publisher: Any) -> None:
     first = published()
-    changed = {**first.content, "cross_region_scope": "province", "supports": {**first.content["supports"], "appointment": False}}
+    changed = {
+        **first.content,
+        "cross_region_scope": "province",
+        "supports": {**first.content["supports"], "appointment": False},
+    }
     second = services.save_draft(actor=publisher, content=changed)
     services.submit_for_review(actor=publisher, version=second)
     second.refresh_from_db()
@@ -329,7 +391,9 @@ def test_departments_and_regions(client: Client, published: Any) -> None:
     assert version.implementation_code not in other and "No services are published for this region yet." in other
 
 
-def test_the_guide_and_search_pages_need_few_queries(client: Client, published: Any, django_assert_max_num_queries: Any) -> None:
+def test_the_guide_and_search_pages_need_few_queries(
+    client: Client, published: Any, django_assert_max_num_queries: Any
+) -> None:
     versions = [published() for _ in range(4)]
     client.get("/")  # warm up sessions and the like, outside the budget
     with django_assert_max_num_queries(2):

@@ -6,6 +6,7 @@ defect, so CI runs this before the tests.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         source = Path(settings.SRC_DIR)
-        call_command(
-            "makemessages",
-            locale=["zh_Hans"],
-            no_location=True,
-            no_obsolete=True,
-            verbosity=0,
-            ignore_patterns=["tests/*", "*/tests/*"],
-        )
+        # Extract from the package only (not .venv, var/ or bench/), so the catalogue is deterministic.
+        with contextlib.chdir(source):
+            call_command(
+                "makemessages",
+                locale=["zh_Hans"],
+                no_location=True,
+                no_obsolete=True,
+                verbosity=0,
+                ignore_patterns=["tests/*", "*/tests/*"],
+            )
         po_path = source / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
         catalogue = polib.pofile(str(po_path))
         missing = [e for e in catalogue if not e.obsolete and (not e.translated() or "fuzzy" in e.flags)]
@@ -35,5 +38,6 @@ class Command(BaseCommand):
             for entry in missing[:200]:
                 self.stderr.write(f"untranslated: {entry.msgid!r}")
             raise CommandError(f"{len(missing)} messages lack a zh-Hans translation in {po_path}")
-        call_command("compilemessages", verbosity=0, ignore=[".venv", "var"])
+        with contextlib.chdir(source):
+            call_command("compilemessages", verbosity=0)
         self.stdout.write(f"zh-Hans catalogue complete: {len(catalogue)} messages")

@@ -1,0 +1,122 @@
+"""A citizen's path through the portal in a real browser: search, open the guide, switch to English.
+
+Drives Debian's chromium through Playwright's sync API against pytest-django's live server. Skipped
+only on a developer machine without /usr/bin/chromium; in CI (``CI`` set) it always runs. Screenshots
+for humans land in ``test-artifacts/`` at the repository root.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists() and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM must still be usable from it.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402 - after the skip and the env
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def test_a_citizen_finds_a_guide_reads_it_and_switches_to_english(
+    page: Page, live_server: Any, transactional_db: Any, published: Any
+) -> None:
+    version = published()
+    published(name="营业执照补领", basic_code="000131128900", handling_item_code="00013112890001")
+    code = version.implementation_code
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    # Home page: Chinese, with the search box.
+    page.goto(f"{live_server.url}/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+    page.get_by_role("searchbox").first.fill("个体")
+    page.get_by_role("searchbox").first.press("Enter")
+
+    # Results: the item, its match highlighted, the right count.
+    page.wait_for_url("**/search/?q=*")
+    result = page.locator(f'a[href="/items/{code}/"]')
+    expect(result).to_be_visible()
+    expect(result.locator("mark")).to_have_text("个体")
+    result.click()
+
+    # The guide: conditions, materials, flow diagram, time limits.
+    page.wait_for_url(f"**/items/{code}/")
+    expect(page.locator("h1")).to_contain_text("个体工商户登记")
+    expect(page.locator("#conditions")).to_contain_text("有经营能力的自然人，有固定的经营场所。")
+    materials = page.locator("table.materials tbody tr")
+    expect(materials).to_have_count(2)
+    expect(materials.nth(1)).to_contain_text("人口库:居民身份信息")
+    diagram = page.locator("svg.flow-wide")
+    expect(diagram).to_be_visible()
+    expect(diagram.locator("g.flow-step")).to_have_count(6)
+    box = diagram.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 50
+    expect(page.locator(".time-limits")).to_contain_text("15")
+    expect(page.locator(".time-limits")).to_contain_text("3")
+    expect(page.locator("button[data-print]").first).to_be_visible()  # the script revealed the print button
+    page.screenshot(path=str(ARTIFACTS / "guide-zh.png"), full_page=True)
+
+    # Switch to English: the same guide, English labels.
+    page.locator('.language-switcher a[data-language="en"]').click()
+    page.wait_for_url(f"**/en/items/{code}/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator(".time-limits")).to_contain_text("Statutory time limit")
+    expect(page.locator(".time-limits")).to_contain_text("15 working days")
+    expect(page.locator(".time-limits")).to_contain_text("3 working days")
+    expect(page.locator("#summary")).to_contain_text("Administrative licensing")
+    expect(page.locator("#materials")).to_contain_text("Can be supplied by an e-licence or shared data")
+    expect(page.locator("#process h2")).to_have_text("Process")
+    expect(page.locator("svg.flow-wide")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "guide-en.png"), full_page=True)
+
+    # Print view hides navigation and search but keeps the whole guide.
+    page.emulate_media(media="print")
+    expect(page.locator(".main-nav")).to_be_hidden()
+    expect(page.locator(".header-search")).to_be_hidden()
+    expect(page.locator("#faqs")).to_be_visible()
+    page.emulate_media(media="screen")
+
+    # And back to the search page in English, with the results list.
+    page.goto(f"{live_server.url}/en/search/?q=个体")
+    expect(page.locator(".result-count")).to_contain_text("2 services found")
+    page.screenshot(path=str(ARTIFACTS / "search-en.png"), full_page=True)
