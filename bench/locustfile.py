@@ -10,7 +10,18 @@ from locust import FastHttpUser, between, task
 
 HERE = Path(__file__).parent
 CODES = (HERE / "results" / "codes.txt").read_text(encoding="utf-8").split()
-TERMS = ["营业执照", "个体", "规划许可", "食品经营", "结婚登记", "卫生许可", "市场监督管理局", "社会保障", "养老", "身份证"]
+TERMS = [
+    "营业执照",
+    "个体",
+    "规划许可",
+    "食品经营",
+    "结婚登记",
+    "卫生许可",
+    "市场监督管理局",
+    "社会保障",
+    "养老",
+    "身份证",
+]
 WAIT = float(os.environ.get("BENCH_WAIT", "0.5"))
 
 

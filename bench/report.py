@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import sys
+from pathlib import Path
 
 COLUMNS = ["Request Count", "Failure Count", "Requests/s", "50%", "95%", "99%"]
 
 
 def main(path: str) -> None:
-    with open(path, encoding="utf-8") as handle:
+    with Path(path).open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     print("| endpoint | requests | failures | req/s | p50 ms | p95 ms | p99 ms |")
     print("|---|---|---|---|---|---|---|")

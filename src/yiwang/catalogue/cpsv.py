@@ -67,40 +67,93 @@ ZH = "zh"
 # Code sets (GB/T 39046-2020 Appendix A, STANDARDS.md §1), with the Chinese labels the standard uses.
 # Each entry: scheme slug -> (scheme title, {code: label}).
 CODE_LISTS: dict[str, tuple[str, dict[str, str]]] = {
-    "item-type": ("事项类型", {
-        "00": "行政权力事项", "01": "行政许可", "02": "行政处罚", "03": "行政强制", "04": "行政征收",
-        "05": "行政给付", "06": "行政检查", "07": "行政确认", "08": "行政奖励", "09": "行政裁决",
-        "10": "其他类别", "20": "公共服务事项",
-    }),
-    "exercise-level": ("行使层级", {
-        "1": "国家级", "2": "省级", "3": "市级", "4": "县级", "5": "镇(乡、街道)级", "6": "村(社区)级",
-        "7": "分级管理",
-    }),
+    "item-type": (
+        "事项类型",
+        {
+            "00": "行政权力事项",
+            "01": "行政许可",
+            "02": "行政处罚",
+            "03": "行政强制",
+            "04": "行政征收",
+            "05": "行政给付",
+            "06": "行政检查",
+            "07": "行政确认",
+            "08": "行政奖励",
+            "09": "行政裁决",
+            "10": "其他类别",
+            "20": "公共服务事项",
+        },
+    ),
+    "exercise-level": (
+        "行使层级",
+        {
+            "1": "国家级",
+            "2": "省级",
+            "3": "市级",
+            "4": "县级",
+            "5": "镇(乡、街道)级",
+            "6": "村(社区)级",
+            "7": "分级管理",
+        },
+    ),
     "body-nature": ("实施主体性质", {"1": "法定机关", "2": "授权组织", "3": "受委托组织", "9": "其他"}),
-    "service-object": ("服务对象", {
-        "1": "自然人", "2": "企业法人", "3": "事业法人", "4": "社会组织法人", "5": "行政机关",
-        "6": "其他组织",
-    }),
-    "handling-form": ("办理形式", {
-        "1": "窗口办理", "2": "电脑端网上办理", "3": "移动端网上申请", "4": "快递申请", "9": "其他",
-    }),
+    "service-object": (
+        "服务对象",
+        {
+            "1": "自然人",
+            "2": "企业法人",
+            "3": "事业法人",
+            "4": "社会组织法人",
+            "5": "行政机关",
+            "6": "其他组织",
+        },
+    ),
+    "handling-form": (
+        "办理形式",
+        {
+            "1": "窗口办理",
+            "2": "电脑端网上办理",
+            "3": "移动端网上申请",
+            "4": "快递申请",
+            "9": "其他",
+        },
+    ),
     "case-type": ("办件类型", {"1": "即办件", "2": "承诺件", "9": "其他"}),
-    "material-source": ("材料来源渠道", {
-        "applicant": "申请人自备", "government": "政府部门核发", "intermediary": "中介机构出具",
-        "other": "其他",
-    }),
+    "material-source": (
+        "材料来源渠道",
+        {
+            "applicant": "申请人自备",
+            "government": "政府部门核发",
+            "intermediary": "中介机构出具",
+            "other": "其他",
+        },
+    ),
     "material-medium": ("材料形式", {"paper": "纸质", "electronic": "电子", "either": "纸质或电子"}),
     "result-kind": ("办理结果类型", {"licence": "证照", "approval_document": "批文", "other": "其他"}),
-    "participation-role": ("参与办理角色", {
-        "handling": "承办机构", "entrusting": "委托部门", "co-implementing": "共同实施部门",
-    }),
-    "legal-basis-role": ("依据类型", {
-        "establishing": "设定依据", "implementing": "实施依据", "supervising": "监管依据",
-    }),
+    "participation-role": (
+        "参与办理角色",
+        {
+            "handling": "承办机构",
+            "entrusting": "委托部门",
+            "co-implementing": "共同实施部门",
+        },
+    ),
+    "legal-basis-role": (
+        "依据类型",
+        {
+            "establishing": "设定依据",
+            "implementing": "实施依据",
+            "supervising": "监管依据",
+        },
+    ),
 }
 
 TIME_UNIT_LABELS = {
-    "immediate": "即办", "working_day": "工作日", "natural_day": "自然日", "month": "月", "year": "年",
+    "immediate": "即办",
+    "working_day": "工作日",
+    "natural_day": "自然日",
+    "month": "月",
+    "year": "年",
 }
 
 _CLAUSE_END = "。；;，,. "
@@ -147,6 +200,7 @@ def serialise(items: Iterable[ExportItem], *, base_uri: str, fmt: Literal["turtl
 
 
 # --- internals ------------------------------------------------------------------------------------
+
 
 def _sorted_jsonld(value: Any) -> Any:
     if isinstance(value, dict):
@@ -199,9 +253,13 @@ def service_identifier(content: Mapping[str, Any]) -> str:
         return code
     body = _dict(content, "implementing_body")
     return "yw-" + _digest(
-        _str(content, "basic_code"), _str(content, "handling_item_code"), _str(content, "name"),
-        _str(content, "handling_item_name"), _str(body, "uscc") or _str(body, "name"),
-        _str(content, "region_code"), length=20,
+        _str(content, "basic_code"),
+        _str(content, "handling_item_code"),
+        _str(content, "name"),
+        _str(content, "handling_item_name"),
+        _str(body, "uscc") or _str(body, "name"),
+        _str(content, "region_code"),
+        length=20,
     )
 
 
@@ -342,8 +400,7 @@ class _Builder:
         item_type = _str(c, "item_type")
         if item_type in CODE_LISTS["item-type"][1]:
             parts.append(f"事项类型：{CODE_LISTS['item-type'][1][item_type]}。")
-        conditions = [_clause(_str(cond, "text")) for cond in _list(c, "conditions")
-                      if isinstance(cond, dict)]
+        conditions = [_clause(_str(cond, "text")) for cond in _list(c, "conditions") if isinstance(cond, dict)]
         summary = "；".join(text for text in conditions if text)
         if summary:
             if len(summary) > _MAX_CONDITIONS_SUMMARY:
@@ -428,8 +485,10 @@ class _Builder:
         parts: list[str] = []
         originals, copies = material.get("originals"), material.get("copies")
         if isinstance(originals, int) or isinstance(copies, int):
-            parts.append(f"原件{originals if isinstance(originals, int) else 0}份，"
-                         f"复印件{copies if isinstance(copies, int) else 0}份")
+            parts.append(
+                f"原件{originals if isinstance(originals, int) else 0}份，"
+                f"复印件{copies if isinstance(copies, int) else 0}份"
+            )
         required = material.get("required")
         if isinstance(required, bool):
             parts.append("必备" if required else "非必备（视情况提交）")
@@ -523,8 +582,11 @@ class _Builder:
     def add_contact_points(self, svc: URIRef, c: Mapping[str, Any]) -> None:
         g = self.g
         contacts = _dict(c, "contacts")
-        for key, label in (("consultation_phone", "咨询电话"), ("supervision_phone", "监督投诉电话"),
-                           ("other", "其他联系方式")):
+        for key, label in (
+            ("consultation_phone", "咨询电话"),
+            ("supervision_phone", "监督投诉电话"),
+            ("other", "其他联系方式"),
+        ):
             value = _str(contacts, key)
             if not value:
                 continue
@@ -612,8 +674,11 @@ class _Builder:
         g.add((svc, YW.version, RdfLiteral(item.version, datatype=XSD.integer)))
         if item.published_at is not None:
             g.add((svc, DCTERMS.issued, RdfLiteral(item.published_at.isoformat(), datatype=XSD.dateTime)))
-        for key, prop in (("basic_code", YW.basicCode), ("handling_item_code", YW.handlingItemCode),
-                          ("cross_region_scope", YW.crossRegionScope)):
+        for key, prop in (
+            ("basic_code", YW.basicCode),
+            ("handling_item_code", YW.handlingItemCode),
+            ("cross_region_scope", YW.crossRegionScope),
+        ):
             if _str(c, key):
                 g.add((svc, prop, RdfLiteral(_str(c, key))))
         if _str(c, "handling_item_name"):

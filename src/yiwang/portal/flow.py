@@ -221,7 +221,8 @@ def flow_svg(steps: Sequence[FlowStep], *, title: str, max_per_row: int = 5, var
     title_id, marker_id = f"flow-title-{variant}", f"flow-arrowhead-{variant}"
     parts = [
         f'<svg class="flow-diagram flow-{variant}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-labelledby="{title_id}" '
+        f'width="{width}" height="{height}" style="max-width: min(100%, {round(width * 1.2)}px)" '
+        f'role="img" aria-labelledby="{title_id}" '
         "font-family=\"'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', 'Source Han Sans SC', sans-serif\">",
         f'<title id="{title_id}">{escape(title)}: {escape(summary)}</title>',
         f'<defs><marker id="{marker_id}" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="7" markerHeight="7" '

@@ -122,6 +122,7 @@ class Guide:
     region: str
     conditions: list[ConditionGroup]
     materials: list[Material]
+    materials_have_medium: bool
     steps: list[flow.FlowStep]
     flow_svg: SafeString
     flow_svg_narrow: SafeString
@@ -266,6 +267,7 @@ def build_guide(version: ItemVersion) -> Guide:
     contacts = content.get("contacts") or {}
     themes = content.get("themes") or {}
     charged, fee_text, fees, fee_basis = _fees(content)
+    materials = _materials(content)
     steps = flow.steps_from_process(content.get("process"))
     body = content.get("implementing_body") or {}
     return Guide(
@@ -301,7 +303,8 @@ def build_guide(version: ItemVersion) -> Guide:
         co_implementing_bodies=[_org(b) for b in content.get("co_implementing_bodies") or []],
         region=(version.region.full_name if lang != "en" else division_label(version.region)) if version.region else "",
         conditions=_conditions(content),
-        materials=_materials(content),
+        materials=materials,
+        materials_have_medium=any(m.medium for m in materials),
         steps=steps,
         flow_svg=flow.flow_svg(steps, title=_("Process")),
         flow_svg_narrow=flow.flow_svg(steps, title=_("Process"), max_per_row=2, variant="narrow"),

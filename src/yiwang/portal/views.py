@@ -307,7 +307,7 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def version_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
-    item = _public_item(code)
+    item = _public_item(code) if number < 1_000_000 else None
     version = (
         selectors.version_history(item).select_related(_REGION_CHAIN, "department").filter(number=number).first()
         if item

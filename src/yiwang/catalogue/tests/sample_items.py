@@ -42,15 +42,15 @@ PASSPORT: dict[str, Any] = {
             "title": "《中华人民共和国护照法》",
             "articles": "第四条",
             "text": "普通护照由公安部出入境管理机构或者公安部委托的县级以上地方人民政府公安机关出入境管理机构"
-                    "以及中华人民共和国驻外使馆、领馆和外交部委托的其他驻外机构签发。",
+            "以及中华人民共和国驻外使馆、领馆和外交部委托的其他驻外机构签发。",
             "role": "establishing",
         },
         {
             "title": "《中华人民共和国护照法》",
             "articles": "第六条",
             "text": "公安机关出入境管理机构应当自收到申请材料之日起十五日内签发普通护照；"
-                    "对不符合规定不予签发的，应当书面说明理由，"
-                    "并告知申请人享有依法申请行政复议或者提起行政诉讼的权利。",
+            "对不符合规定不予签发的，应当书面说明理由，"
+            "并告知申请人享有依法申请行政复议或者提起行政诉讼的权利。",
             "role": "implementing",
         },
     ],
@@ -60,29 +60,57 @@ PASSPORT: dict[str, Any] = {
     "case_type": "2",
     "time_limits": {
         "statutory": {
-            "value": 15, "unit": "working_day",
+            "value": 15,
+            "unit": "working_day",
             "note": "护照法第六条；偏远地区、交通不便或特殊情况可延长至三十日",
         },
         "promised": {"value": 7, "unit": "working_day"},
     },
     "conditions": [
-        {"business_type": "新办",
-         "text": "具有中华人民共和国国籍、户籍在本市的中国公民，"
-                 "因前往外国定居、探亲、学习、就业、旅行、从事商务活动等非公务原因出国。"},
-        {"business_type": "新办",
-         "text": "申请人不具有《中华人民共和国护照法》第十三条规定的不予签发护照的情形。"},
+        {
+            "business_type": "新办",
+            "text": "具有中华人民共和国国籍、户籍在本市的中国公民，"
+            "因前往外国定居、探亲、学习、就业、旅行、从事商务活动等非公务原因出国。",
+        },
+        {"business_type": "新办", "text": "申请人不具有《中华人民共和国护照法》第十三条规定的不予签发护照的情形。"},
     ],
     "materials": [
-        {"name": "《中国公民出入境证件申请表》", "required": True, "originals": 1, "copies": 0,
-         "medium": "paper", "source": "applicant", "requirements": "现场填写或由受理窗口打印后签名确认"},
-        {"name": "居民身份证", "required": True, "originals": 1, "copies": 0, "medium": "either",
-         "source": "government", "issuing_body": "公安机关", "licence_type_code": "11100000000013338W011"},
-        {"name": "近期免冠照片", "required": True, "originals": 1, "copies": 0, "medium": "electronic",
-         "source": "applicant", "requirements": "可在受理现场免费采集"},
+        {
+            "name": "《中国公民出入境证件申请表》",
+            "required": True,
+            "originals": 1,
+            "copies": 0,
+            "medium": "paper",
+            "source": "applicant",
+            "requirements": "现场填写或由受理窗口打印后签名确认",
+        },
+        {
+            "name": "居民身份证",
+            "required": True,
+            "originals": 1,
+            "copies": 0,
+            "medium": "either",
+            "source": "government",
+            "issuing_body": "公安机关",
+            "licence_type_code": "11100000000013338W011",
+        },
+        {
+            "name": "近期免冠照片",
+            "required": True,
+            "originals": 1,
+            "copies": 0,
+            "medium": "electronic",
+            "source": "applicant",
+            "requirements": "可在受理现场免费采集",
+        },
     ],
     "process": [
-        {"name": "申请"}, {"name": "受理"}, {"name": "审查"},
-        {"name": "决定"}, {"name": "办结"}, {"name": "送达"},
+        {"name": "申请"},
+        {"name": "受理"},
+        {"name": "审查"},
+        {"name": "决定"},
+        {"name": "办结"},
+        {"name": "送达"},
     ],
     "fees": {
         "charged": True,
@@ -99,8 +127,12 @@ PASSPORT: dict[str, Any] = {
     "contacts": {"consultation_phone": "0537-2345678", "supervision_phone": "12345"},
     "faqs": [{"question": "护照可以异地办理吗？", "answer": "可以，全国范围内均可申请办理普通护照。"}],
     "results": [
-        {"name": "中华人民共和国普通护照", "kind": "licence", "licence_type_code": "11100000000013338W009",
-         "sample": "普通护照样本.pdf"},
+        {
+            "name": "中华人民共和国普通护照",
+            "kind": "licence",
+            "licence_type_code": "11100000000013338W009",
+            "sample": "普通护照样本.pdf",
+        },
     ],
 }
 
@@ -113,10 +145,13 @@ INSURANCE_CERTIFICATE: dict[str, Any] = {
     "region_code": "370800",
     "implementing_body": {"name": "济宁市社会保险事业中心", "uscc": SOCIAL_INSURANCE_USCC, "nature": "2"},
     "legal_basis": [
-        {"title": "《中华人民共和国社会保险法》", "articles": "第七十四条",
-         "text": "用人单位和个人可以免费向社会保险经办机构查询、核对其缴费和享受社会保险待遇记录，"
-                 "要求社会保险经办机构提供社会保险咨询等相关服务。",
-         "role": "establishing"},
+        {
+            "title": "《中华人民共和国社会保险法》",
+            "articles": "第七十四条",
+            "text": "用人单位和个人可以免费向社会保险经办机构查询、核对其缴费和享受社会保险待遇记录，"
+            "要求社会保险经办机构提供社会保险咨询等相关服务。",
+            "role": "establishing",
+        },
     ],
     "service_objects": ["1"],
     "themes": {"natural_person": ["社会保障"]},
@@ -125,15 +160,25 @@ INSURANCE_CERTIFICATE: dict[str, Any] = {
     "time_limits": {"statutory": {"unit": "immediate"}, "promised": {"unit": "immediate"}},
     "conditions": [{"text": "已在本市参加社会保险的参保人员。"}],
     "materials": [
-        {"name": "居民身份证", "required": True, "originals": 1, "copies": 0, "medium": "either",
-         "source": "government", "issuing_body": "公安机关"},
+        {
+            "name": "居民身份证",
+            "required": True,
+            "originals": 1,
+            "copies": 0,
+            "medium": "either",
+            "source": "government",
+            "issuing_body": "公安机关",
+        },
     ],
     "process": [{"name": "申请"}, {"name": "受理"}, {"name": "办结"}],
     "fees": {"charged": False, "text": "不收费"},
     "online": {"depth": "IV", "capabilities": ["1", "2", "4", "5", "6"], "url": "https://zwfw.example.gov.cn/si"},
     "max_visits": 0,
     "supports": {
-        "appointment": False, "online_payment": False, "delivery": False, "postal_application": True,
+        "appointment": False,
+        "online_payment": False,
+        "delivery": False,
+        "postal_application": True,
     },
     "cross_region_scope": "province",
     "location": "济宁市市民服务中心社保窗口",

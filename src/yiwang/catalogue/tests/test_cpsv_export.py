@@ -85,7 +85,8 @@ def test_competent_authority_is_the_implementing_body(graph: Graph) -> None:
     assert graph.value(authority, DCTERMS.identifier) == Literal(sample_items.POLICE_USCC)
     labels = set(graph.objects(authority, SKOS.prefLabel))
     assert labels == {
-        Literal("济宁市公安局", lang="zh"), Literal("Jining Municipal Public Security Bureau", lang="en"),
+        Literal("济宁市公安局", lang="zh"),
+        Literal("Jining Municipal Public Security Bureau", lang="en"),
     }
     region = graph.value(authority, DCTERMS.spatial)
     assert (region, RDF.type, DCTERMS.Location) in graph
@@ -128,8 +129,10 @@ def test_calendar_units_become_durations(limit: dict[str, object], expected: str
 
 def test_calendar_promised_limit_becomes_processing_time(shapes: Graph) -> None:
     item = sample_items.export_items()[0]
-    item.content["time_limits"] = {"statutory": {"value": 60, "unit": "natural_day"},
-                                   "promised": {"value": 1, "unit": "month"}}
+    item.content["time_limits"] = {
+        "statutory": {"value": 60, "unit": "natural_day"},
+        "promised": {"value": 1, "unit": "month"},
+    }
     graph = build_graph([item], base_uri=BASE)
     processing = graph.value(PASSPORT, CV.processingTime)
     assert processing == Literal("P1M", datatype=XSD.duration)
@@ -218,7 +221,10 @@ def test_export_text_is_stable_across_processes() -> None:
             subprocess.run(
                 [sys.executable, "-c", script, fmt],
                 env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": src},
-                capture_output=True, check=True, text=True, encoding="utf-8",
+                capture_output=True,
+                check=True,
+                text=True,
+                encoding="utf-8",
             ).stdout
             for seed in ("1", "2", "3")
         }

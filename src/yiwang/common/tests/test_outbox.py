@@ -3,6 +3,7 @@ once by the relay, and vanish with a rolled-back write."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def received() -> list[dict[str, Any]]:
+def received() -> Iterator[list[dict[str, Any]]]:
     messages: list[dict[str, Any]] = []
     outbox._handlers.pop("test.topic", None)
     outbox.subscribe("test.topic", messages.append)

@@ -39,6 +39,13 @@ def highlight(text: Any, terms: list[str] | None) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - every piece of text is escaped above
 
 
+@register.filter
+def join_list(values: Any) -> str:
+    """A list as a language reads it: 甲、乙、丙 in Chinese, "a, b, c" otherwise (auto-escaped by the caller)."""
+    separator = "、" if (get_language() or settings.LANGUAGE_CODE).startswith("zh") else ", "
+    return separator.join(str(v) for v in values or [])
+
+
 @register.simple_tag(takes_context=True)
 def language_links(context: dict[str, Any]) -> list[dict[str, Any]]:
     """The current page in every configured language: code, native name, URL and whether it is current."""

@@ -116,6 +116,13 @@ def test_a_citizen_finds_a_guide_reads_it_and_switches_to_english(
     expect(page.locator("#faqs")).to_be_visible()
     page.emulate_media(media="screen")
 
+    # On a phone the diagram is redrawn two boxes a row instead of shrinking.
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("svg.flow-narrow")).to_be_visible()
+    expect(page.locator("svg.flow-wide")).to_be_hidden()
+    page.screenshot(path=str(ARTIFACTS / "guide-en-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     # And back to the search page in English, with the results list.
     page.goto(f"{live_server.url}/en/search/?q=个体")
     expect(page.locator(".result-count")).to_contain_text("2 services found")

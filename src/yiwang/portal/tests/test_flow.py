@@ -17,7 +17,7 @@ def test_rows_are_balanced_and_wrap_with_a_connector_back_to_the_next_row() -> N
     boxes = re.findall(r'<rect class="flow-box" x="(\d+)" y="(\d+)"', svg)
     assert len(boxes) == 7
     assert len({y for _x, y in boxes}) == 2  # two rows: 4 + 3
-    assert [x for x, _y in boxes][4] == [x for x, _y in boxes][0]  # the second row starts under the first
+    assert boxes[4][0] == boxes[0][0]  # the second row starts under the first
     arrows = re.findall(r'class="flow-arrow" d="([^"]*)"', svg)
     assert len(arrows) == 6
     assert sum(" V" in d for d in arrows) == 1  # one connector turns down into the next row
@@ -34,7 +34,10 @@ def test_long_names_wrap_and_are_cut_with_an_ellipsis() -> None:
 
 def test_step_details_and_escaping() -> None:
     steps = flow.steps_from_process(
-        [{"name": "<b>受理</b>", "time_limit": {"value": 2, "unit": "working_day"}, "handled_by": "窗口 & 科室"}]
+        [
+            {"name": "<b>受理</b>", "time_limit": {"value": 2, "unit": "working_day"}, "handled_by": "窗口 & 科室"},
+            {"name": "办结"},
+        ]
     )
     svg = str(flow.flow_svg(steps, title="Process <x>", variant="narrow"))
     assert "<b>" not in svg and "&lt;b&gt;受理&lt;/b&gt;" in svg

@@ -291,6 +291,7 @@ def test_unknown_codes_are_404(client: Client, published: Any) -> None:
         "/en/items/NOSUCHCODE/",
         "/items/NOSUCHCODE/versions/",
         f"/items/{code}/versions/9/",
+        f"/items/{code}/versions/{10**30}/",
         "/items/NOSUCHCODE/diff/",
         f"/items/{code}/diff/?from=1&to=7",
         f"/items/{code}/diff/?from=x&to=1",

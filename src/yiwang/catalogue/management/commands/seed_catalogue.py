@@ -35,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=20261128)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        rng = random.Random(options["seed"])
+        rng = random.Random(options["seed"])  # noqa: S311 - reproducible synthetic data, not secrets
         templates: list[dict[str, Any]] = json.loads(
             resources.files("yiwang.catalogue").joinpath("demo", "items.json").read_text(encoding="utf-8")
         )["items"]
@@ -45,7 +45,9 @@ class Command(BaseCommand):
         batch: list[dict[str, Any]] = []
         with tqdm(total=total, unit="item", desc="seeding") as bar:
             for index in range(total):
-                batch.append(self._variant(templates[index % len(templates)], counties[index % len(counties)], index, rng))
+                batch.append(
+                    self._variant(templates[index % len(templates)], counties[index % len(counties)], index, rng)
+                )
                 if len(batch) == options["batch"] or index == total - 1:
                     services.import_items(actor=actor, items=batch, publish_clean=True)
                     bar.update(len(batch))
