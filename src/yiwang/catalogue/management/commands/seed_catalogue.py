@@ -21,8 +21,10 @@ from yiwang.catalogue import services
 from yiwang.common.models import Division, DivisionLevel
 from yiwang.common.validators import build_uscc
 
-DEPARTMENT_SUFFIXES = ["市场监督管理局", "卫生健康局", "民政局", "人力资源和社会保障局", "自然资源和规划局", "交通运输局",
-                       "生态环境局", "住房和城乡建设局", "教育局", "公安局"]  # fmt: skip
+DEPARTMENT_SUFFIXES = [
+    "市场监督管理局", "卫生健康局", "民政局", "人力资源和社会保障局", "自然资源和规划局",
+    "交通运输局", "生态环境局", "住房和城乡建设局", "教育局", "公安局",
+]  # fmt: skip
 ORG_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
