@@ -198,6 +198,60 @@ def test_charged_items_list_their_fees(client: Client, published: Any) -> None:
     assert "Free of charge" not in page
 
 
+def test_a_rich_guide_shows_visits_special_procedures_material_details_and_step_details(
+    client: Client, published: Any
+) -> None:
+    base = item_content()
+    version = published(
+        max_visits=1,
+        visits_reason="需要现场核验经营场所",
+        online={"depth": "III", "capabilities": ["1", "2"], "url": "https://zwfw.example.gov.cn/apply/001"},
+        conditions=[*base["conditions"], {"business_type": "变更", "text": "已登记的个体工商户。"}],
+        special_procedures=[
+            {
+                "name": "现场核查",
+                "kind": "2",
+                "max_duration": {"value": 5, "unit": "working_day"},
+                "counts_in_time_limit": False,
+            }
+        ],
+        materials=[
+            {
+                **base["materials"][0],
+                "medium": "paper",
+                "issuing_body": "申请人",
+                "requirements": "须经营者本人签字",
+                "common_errors": ["未签字", "经营范围填写不规范"],
+            },
+            base["materials"][1],
+        ],
+        process=[{"name": n, "description": f"{n}说明"} for n in STEPS],
+    )
+    page = text_of(client.get(f"/en/items/{version.implementation_code}/"))
+    for text in [
+        "At most 1 visit",
+        "需要现场核验经营场所",
+        "Level III: online handling",
+        'href="https://zwfw.example.gov.cn/apply/001"',
+        "<h3>设立</h3>",
+        "<h3>变更</h3>",
+        "已登记的个体工商户。",
+        "现场核查",
+        "Other special procedure",
+        "5 working days",
+        "Not counted in the time limit",
+        "Paper",
+        "Issued by: 申请人",
+        "须经营者本人签字",
+        "Common mistakes",
+        "经营范围填写不规范",
+        "Steps in detail",
+        "审查说明",
+    ]:
+        assert text in page, text
+    assert page.index("<h3>设立</h3>") < page.index("<h3>变更</h3>")
+
+
 def test_content_cannot_inject_markup_or_links(client: Client, published: Any) -> None:
     version = published(
         location="<script>alert(1)</script>",

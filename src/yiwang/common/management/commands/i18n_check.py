@@ -38,6 +38,17 @@ class Command(BaseCommand):
             for entry in missing[:200]:
                 self.stderr.write(f"untranslated: {entry.msgid!r}")
             raise CommandError(f"{len(missing)} messages lack a zh-Hans translation in {po_path}")
+        # The compiled catalogue is committed so `make run` needs no gettext tools; it must match the .po.
+        mo_path = po_path.with_suffix(".mo")
+        before = _messages(mo_path)
         with contextlib.chdir(source):
             call_command("compilemessages", verbosity=0)
+        if _messages(mo_path) != before:
+            raise CommandError(f"{mo_path} was out of date; it has been recompiled: commit it")
         self.stdout.write(f"zh-Hans catalogue complete: {len(catalogue)} messages")
+
+
+def _messages(mo_path: Path) -> dict[str, str]:
+    if not mo_path.exists():
+        return {}
+    return {entry.msgid: entry.msgstr or str(entry.msgstr_plural) for entry in polib.mofile(str(mo_path))}
