@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from yiwang.audit.actors import SystemActor
@@ -14,6 +15,12 @@ from yiwang.catalogue import services
 from yiwang.catalogue.tests.factories import item_content
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a test fixture password
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache: cached pages must not leak between tests."""
+    cache.clear()
 
 
 @pytest.fixture

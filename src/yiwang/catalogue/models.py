@@ -119,7 +119,7 @@ class ItemVersion(models.Model):
     name = models.CharField(_("name"), max_length=200, db_index=True)
     item_type = models.CharField(_("item type"), max_length=2, choices=ItemType.choices)
     basic_code = models.CharField(_("basic code"), max_length=12, blank=True, db_index=True)
-    implementation_code = models.CharField(_("implementation code"), max_length=36, blank=True)
+    implementation_code = models.CharField(_("implementation code"), max_length=36, blank=True, db_index=True)
     region_code = models.CharField(_("region code"), max_length=9, db_index=True)
     region = models.ForeignKey(
         Division, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("region")
@@ -130,6 +130,7 @@ class ItemVersion(models.Model):
     service_objects = models.CharField(_("service objects"), max_length=20, blank=True)  # e.g. ",1,2,"
     natural_person_themes = models.CharField(_("personal themes"), max_length=500, blank=True)
     legal_person_themes = models.CharField(_("enterprise themes"), max_length=500, blank=True)
+    # Lower-cased so search can use plain LIKE instead of UPPER(column) LIKE on every row.
     search_text = models.TextField(_("search text"), blank=True)
     violation_count = models.PositiveIntegerField(_("violations"), default=0)
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.core.cache import cache
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When, Window
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -18,6 +19,17 @@ from django.utils.translation import gettext_lazy as _
 from yiwang.catalogue.constants import VersionStatus
 from yiwang.catalogue.models import ImplementationItem, ItemVersion, Organisation
 from yiwang.common.models import Division
+
+GENERATION_KEY = "catalogue:generation"
+
+
+def catalogue_generation() -> int:
+    """A number that changes whenever publication changes what the public sees (for cache keys)."""
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        value = int(timezone.now().timestamp() * 1000)
+        cache.add(GENERATION_KEY, value, timeout=None)
+    return int(cache.get(GENERATION_KEY, value))
 
 
 def current_versions() -> QuerySet[ItemVersion]:
@@ -97,14 +109,16 @@ def search(filters: Filters, *, moment: dt.datetime | None = None) -> QuerySet[I
         return qs.order_by("name", "region_code")
     score: Any = Value(0)
     for term in terms:
-        qs = qs.filter(search_text__icontains=term)
+        # search_text is stored lower-cased; codes are upper-case; Chinese has no case at all.
+        code = term.upper()
+        qs = qs.filter(search_text__contains=term.lower())
         score = score + Case(
             When(name=term, then=Value(100)),
-            When(name__istartswith=term, then=Value(60)),
-            When(name__icontains=term, then=Value(40)),
-            When(Q(implementation_code__iexact=term) | Q(basic_code__iexact=term), then=Value(90)),
-            When(Q(implementation_code__istartswith=term) | Q(basic_code__istartswith=term), then=Value(30)),
-            When(department__name__icontains=term, then=Value(20)),
+            When(Q(implementation_code=code) | Q(basic_code=code), then=Value(90)),
+            When(name__startswith=term, then=Value(60)),
+            When(name__contains=term, then=Value(40)),
+            When(Q(implementation_code__startswith=code) | Q(basic_code__startswith=code), then=Value(30)),
+            When(department__name__contains=term, then=Value(20)),
             default=Value(5),
             output_field=IntegerField(),
         )
@@ -112,23 +126,33 @@ def search(filters: Filters, *, moment: dt.datetime | None = None) -> QuerySet[I
 
 
 def search_page(filters: Filters, *, offset: int = 0, limit: int = 20) -> tuple[list[ItemVersion], int]:
-    qs = search(filters).select_related("region", "department")
+    """One page of results and the total, in one query (the total as a window over the matches)."""
     limit = min(limit, settings.YIWANG_SEARCH_MAX_RESULTS)
-    return list(qs[offset : offset + limit]), qs.count()
+    return page_with_total(search(filters).select_related("region", "department"), offset=offset, limit=limit)
+
+
+def page_with_total(qs: QuerySet[ItemVersion], *, offset: int, limit: int) -> tuple[list[ItemVersion], int]:
+    rows: list[Any] = list(qs.annotate(total_matches=Window(Count("id")))[offset : offset + limit])
+    if rows:
+        return rows, int(rows[0].total_matches)
+    return [], qs.count() if offset else 0
 
 
 def departments_with_items() -> list[tuple[Organisation, int]]:
-    counts: dict[int, int] = {}
-    for department_id in current_versions().values_list("department_id", flat=True):
-        counts[department_id] = counts.get(department_id, 0) + 1
-    departments = Organisation.objects.filter(pk__in=counts).select_related("division").order_by("division_id", "name")
+    current = ItemVersion.objects.current()
+    counts = dict(current.order_by().values_list("department_id").annotate(n=Count("id")))
+    departments = (
+        Organisation.objects.filter(pk__in=current.values("department_id"))
+        .select_related("division")
+        .order_by("division_id", "name")
+    )
     return [(d, counts[d.pk]) for d in departments]
 
 
 def regions_with_items() -> list[tuple[Division, int]]:
-    counts: dict[str, int] = {}
-    for code in current_versions().values_list("region_code", flat=True):
-        counts[code] = counts.get(code, 0) + 1
+    counts: dict[str, int] = dict(
+        ItemVersion.objects.current().order_by().values_list("region_code").annotate(n=Count("id"))
+    )
     divisions = {d.code: d for d in Division.objects.filter(code__in=counts).select_related("parent")}
     return [(divisions[c], n) for c, n in sorted(counts.items()) if c in divisions]
 

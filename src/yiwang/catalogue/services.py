@@ -6,6 +6,7 @@ that transaction and leaves outbound effects to the outbox (delivered after comm
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import zoneinfo
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -25,6 +27,7 @@ from yiwang.catalogue.constants import TRANSITIONS, VersionStatus
 from yiwang.catalogue.models import BasicItem, ImplementationItem, ItemVersion, ItemVersionTransition, Organisation
 from yiwang.catalogue.rules import BasicItemFacts, RuleContext, Violation, blocking, check_item
 from yiwang.catalogue.schema import schema_errors
+from yiwang.catalogue.selectors import GENERATION_KEY
 from yiwang.common import outbox
 from yiwang.common.errors import InvalidInput, InvalidTransition, PermissionDenied
 from yiwang.common.models import Division
@@ -128,7 +131,7 @@ def _derive(version: ItemVersion) -> None:
         " ".join(ref.get("title", "") for ref in content.get("legal_basis") or []),
         " ".join(result.get("name", "") for result in content.get("results") or []),
     ]
-    version.search_text = " ".join(p for p in parts if p)
+    version.search_text = " ".join(p for p in parts if p).lower()
 
 
 def _snapshot(version: ItemVersion) -> dict[str, Any]:
@@ -232,6 +235,17 @@ def _ensure_basic_item(*, actor: Actor, content: dict[str, Any]) -> BasicItem:
 # --- transitions ----------------------------------------------------------------------------------
 
 
+def _public_changed() -> None:
+    """After commit, move the catalogue generation on so cached public pages are not served stale."""
+
+    def bump() -> None:
+        # Not cached yet (ValueError): then nothing stale can be served either.
+        with contextlib.suppress(ValueError):
+            cache.incr(GENERATION_KEY)
+
+    transaction.on_commit(bump)
+
+
 def _transition(*, actor: Actor, version: ItemVersion, to: str, note: str = "", **changes: Any) -> ItemVersion:
     """Compare-and-set the status: concurrent transitions of one version cannot both succeed."""
     expected = version.status
@@ -248,6 +262,8 @@ def _transition(*, actor: Actor, version: ItemVersion, to: str, note: str = "", 
     ItemVersionTransition.objects.create(
         version=version, from_status=expected, to_status=to, actor_label=actor_label(actor), note=note
     )
+    if to in (VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED, VersionStatus.WITHDRAWN):
+        _public_changed()
     audit.record(
         actor=actor,
         action=f"catalogue.version.{to}",

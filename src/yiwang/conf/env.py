@@ -87,3 +87,13 @@ def env_database(name: str, default_sqlite_path: str) -> dict[str, Any]:
     except ValueError as exc:  # dj-database-url raises ValueError for unparseable URLs
         raise ImproperlyConfigured(f"{name} could not be parsed: {exc}") from None
     return config
+
+
+def env_cache(name: str) -> dict[str, Any]:
+    """``redis://host:6379/1`` for a cache shared by all workers; without it, a per-process memory cache."""
+    value = _raw(name)
+    if not value:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "yiwang"}
+    if not value.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured(f"{name} must be a redis:// URL, got {value.split(':', 1)[0]!r}")
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": value}

@@ -7,7 +7,7 @@ from pathlib import Path
 import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
-from yiwang.conf.env import env_bool, env_choice, env_database, env_int, env_list, env_str
+from yiwang.conf.env import env_bool, env_cache, env_choice, env_database, env_int, env_list, env_str
 
 # Lets annotations such as ``QuerySet[Item]`` and ``ModelAdmin[Item]`` work at run time.
 django_stubs_ext.monkeypatch()
@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "yiwang.common.middleware.ApiLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -77,12 +78,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "yiwang",
-    }
-}
+CACHES = {"default": env_cache("YIWANG_CACHE_URL")}
+# Public list pages (home, search, browse) are cached this long; publication also invalidates them at once
+# where the cache is shared (Redis). Guide pages are cached per immutable published version.
+YIWANG_PAGE_CACHE_SECONDS = env_int("YIWANG_PAGE_CACHE_SECONDS", 60, minimum=0, maximum=3600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

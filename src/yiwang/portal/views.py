@@ -38,6 +38,7 @@ from yiwang.catalogue.constants import (
 )
 from yiwang.catalogue.models import ImplementationItem, ItemVersion, Organisation
 from yiwang.common.models import Division, DivisionLevel
+from yiwang.portal.caching import GUIDE_SECONDS, cached_list_page, cached_or_render
 from yiwang.portal.guide import build_guide
 from yiwang.portal.labels import (
     AUDIENCE_LABELS,
@@ -185,9 +186,7 @@ class Page:
 def run_search(params: SearchParams) -> Page:
     qs = search_queryset(params)
     offset = (params.page - 1) * PAGE_SIZE
-    results = list(qs[offset : offset + PAGE_SIZE])
-    # A short, non-empty page is the last one, so its length gives the total without a COUNT.
-    total = len(results) + offset if 0 < len(results) < PAGE_SIZE else qs.count()
+    results, total = selectors.page_with_total(qs, offset=offset, limit=PAGE_SIZE)
     return Page(results=results, total=total, number=params.page, size=PAGE_SIZE)
 
 
@@ -244,6 +243,7 @@ def _theme_tiles(audience: str) -> list[dict[str, Any]]:
     return [{"key": k, "label": theme_label(k), "count": counts.get(k, 0)} for k in keys]
 
 
+@cached_list_page
 def home(request: HttpRequest) -> HttpResponse:
     lang = language()
     departments = [
@@ -266,6 +266,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cached_list_page
 def search(request: HttpRequest) -> HttpResponse:
     params = SearchParams.from_request(request)
     page = run_search(params)
@@ -322,16 +323,22 @@ def version_detail(request: HttpRequest, code: str, number: int) -> HttpResponse
 
 
 def _render_guide(request: HttpRequest, version: ItemVersion, *, current_number: int | None) -> HttpResponse:
-    return render(
+    # The version is immutable, so its page depends only on it, which version is current, and the language.
+    return cached_or_render(
         request,
-        "portal/guide.html",
-        {
-            "version": version,
-            "guide": build_guide(version),
-            "is_current": version.number == current_number,
-            "current_number": current_number,
-            "status_label": code_label(VersionStatus, version.status),
-        },
+        ("guide", version.pk, version.status, current_number),
+        GUIDE_SECONDS,
+        lambda: render(
+            request,
+            "portal/guide.html",
+            {
+                "version": version,
+                "guide": build_guide(version),
+                "is_current": version.number == current_number,
+                "current_number": current_number,
+                "status_label": code_label(VersionStatus, version.status),
+            },
+        ),
     )
 
 
@@ -453,6 +460,7 @@ def diff(request: HttpRequest, code: str) -> HttpResponse:
 # --- departments and regions ------------------------------------------------------------------------
 
 
+@cached_list_page
 def departments(request: HttpRequest) -> HttpResponse:
     lang = language()
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -514,12 +522,14 @@ def _region_prefix(code: str) -> str:
     return code[:4] if code.endswith("00") and len(code) == 6 else code
 
 
+@cached_list_page
 def regions(request: HttpRequest) -> HttpResponse:
     return render(
         request, "portal/regions.html", {"nav": "regions", "tree": _region_tree(selectors.regions_with_items())}
     )
 
 
+@cached_list_page
 def region_detail(request: HttpRequest, code: str) -> HttpResponse:
     division = (
         Division.objects.select_related("parent").filter(code=code).first() if _DIVISION_CODE.match(code) else None

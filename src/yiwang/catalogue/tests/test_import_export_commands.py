@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from yiwang.audit.models import AuditRecord
 from yiwang.catalogue.constants import VersionStatus
@@ -15,6 +17,13 @@ from yiwang.catalogue.models import ImplementationItem, ItemVersion
 from yiwang.catalogue.tests.factories import item_content
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    # Commands speak the default language (zh-Hans); these tests match English messages.
+    with translation.override("en"):
+        yield
 
 
 def write(tmp_path: Path, data: Any, name: str = "items.json") -> str:
