@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -327,7 +328,7 @@ def _render_guide(request: HttpRequest, version: ItemVersion, *, current_number:
     return cached_or_render(
         request,
         ("guide", version.pk, version.status, current_number),
-        GUIDE_SECONDS,
+        GUIDE_SECONDS if settings.YIWANG_PAGE_CACHE_SECONDS else 0,
         lambda: render(
             request,
             "portal/guide.html",
