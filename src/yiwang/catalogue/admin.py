@@ -8,8 +8,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -150,7 +152,7 @@ class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
 
     def edit_view(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if not self.has_change_permission(request):
-            raise PermissionError
+            raise DjangoPermissionDenied
         version = ItemVersion.objects.filter(pk=pk).first() if pk else None
         initial = json.dumps(version.content if version else {}, ensure_ascii=False, indent=2)
         form = ContentForm(request.POST or None, initial={"content": initial})
@@ -178,7 +180,7 @@ class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
         return TemplateResponse(request, "admin/catalogue/itemversion/edit.html", context)
 
     def act_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
-        version = ItemVersion.objects.get(pk=pk)
+        version = get_object_or_404(ItemVersion, pk=pk)
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:catalogue_itemversion_change", args=[pk]))
         actor: Any = request.user
@@ -199,7 +201,7 @@ class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_change_permission(request):
-            raise PermissionError
+            raise DjangoPermissionDenied
         form = ImportForm(request.POST or None, request.FILES or None)
         rows: list[dict[str, Any]] = []
         if request.method == "POST" and form.is_valid():

@@ -1,0 +1,81 @@
+"""Catalogue management in the admin goes through the services and respects roles."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from yiwang.audit.models import AuditRecord
+from yiwang.catalogue.constants import VersionStatus
+from yiwang.catalogue.models import ItemVersion
+from yiwang.catalogue.tests.factories import item_content
+
+pytestmark = pytest.mark.django_db
+
+
+def staff(user: User) -> User:
+    user.is_staff = True
+    user.save()
+    return user
+
+
+def test_a_manager_creates_a_draft_with_violations_and_sees_them(client: Client, manager: User) -> None:
+    client.force_login(staff(manager))
+    response = client.post(
+        reverse("admin:catalogue_itemversion_new"), {"content": json.dumps(item_content(faqs=[]), ensure_ascii=False)}
+    )
+    version = ItemVersion.objects.get()
+    assert response.status_code == 302
+    assert version.status == VersionStatus.DRAFT and version.violation_count == 1
+    page = client.get(reverse("admin:catalogue_itemversion_change", args=[version.pk])).content.decode()
+    assert "Q5" in page
+    # Submitting is refused with the violation listed; nothing changes.
+    client.post(reverse("admin:catalogue_itemversion_act", args=[version.pk, "submit"]), follow=True)
+    version.refresh_from_db()
+    assert version.status == VersionStatus.DRAFT
+    assert AuditRecord.objects.filter(action="catalogue.version.save_draft", actor=manager).exists()
+
+
+def test_bad_json_in_the_editor_is_an_error_and_saves_nothing(client: Client, manager: User) -> None:
+    client.force_login(staff(manager))
+    response = client.post(reverse("admin:catalogue_itemversion_new"), {"content": "{not json"})
+    assert response.status_code == 200
+    assert ItemVersion.objects.count() == 0
+
+
+def test_a_publisher_publishes_from_the_admin(client: Client, publisher: User, manager: User) -> None:
+    from yiwang.catalogue import services
+
+    draft = services.save_draft(actor=manager, content=item_content())
+    services.submit_for_review(actor=manager, version=draft)
+    client.force_login(staff(manager))
+    client.post(reverse("admin:catalogue_itemversion_act", args=[draft.pk, "publish"]))
+    draft.refresh_from_db()
+    assert draft.status == VersionStatus.IN_REVIEW  # managers cannot publish
+    client.force_login(staff(publisher))
+    client.post(reverse("admin:catalogue_itemversion_act", args=[draft.pk, "publish"]))
+    draft.refresh_from_db()
+    assert draft.status == VersionStatus.PUBLISHED
+
+
+@pytest.mark.parametrize("name", ["changelist", "new", "import"])
+def test_staff_without_catalogue_roles_and_citizens_are_kept_out(client: Client, citizen: User, name: str) -> None:
+    url = reverse(f"admin:catalogue_itemversion_{name}")
+    client.force_login(citizen)
+    assert client.get(url).status_code == 302  # not staff: sent to the admin login
+    client.force_login(staff(citizen))
+    assert client.get(url).status_code == 403
+
+
+def test_json_import_through_the_admin(client: Client, manager: User, tmp_path: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(staff(manager))
+    upload = SimpleUploadedFile("items.json", json.dumps({"items": [item_content()]}).encode(), "application/json")
+    client.post(reverse("admin:catalogue_itemversion_import"), {"file": upload})
+    assert ItemVersion.objects.filter(status=VersionStatus.DRAFT).count() == 1
