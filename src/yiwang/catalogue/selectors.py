@@ -69,6 +69,16 @@ def _region_prefix(code: str) -> str:
     return code
 
 
+def _whole_theme(field: str, theme: str) -> Q:
+    # Theme columns hold "|"-joined names.
+    return (
+        Q(**{field: theme})
+        | Q(**{f"{field}__startswith": f"{theme}|"})
+        | Q(**{f"{field}__endswith": f"|{theme}"})
+        | Q(**{f"{field}__contains": f"|{theme}|"})
+    )
+
+
 def _terms(query: str) -> list[str]:
     return [t for t in query.replace("\u3000", " ").split() if t][:8]
 
@@ -85,7 +95,17 @@ def search(filters: Filters, *, moment: dt.datetime | None = None) -> QuerySet[I
         qs = qs.filter(department_id=filters.department)
     if filters.item_type:
         qs = qs.filter(item_type=filters.item_type)
-    if filters.audience == "person":
+    if filters.theme:
+        # A theme is picked from the personal or the enterprise theme list (服务主题); it matches a whole
+        # theme name in that list, exactly as theme_counts() counts the tiles.
+        fields = {"person": ["natural_person_themes"], "enterprise": ["legal_person_themes"]}.get(
+            filters.audience, ["natural_person_themes", "legal_person_themes"]
+        )
+        matches = Q()
+        for field in fields:
+            matches |= _whole_theme(field, filters.theme)
+        qs = qs.filter(matches)
+    elif filters.audience == "person":
         qs = qs.filter(service_objects__contains=",1,")
     elif filters.audience == "enterprise":
         # Enterprise, institution, social organisation and other organisation are all "legal persons".
@@ -94,15 +114,6 @@ def search(filters: Filters, *, moment: dt.datetime | None = None) -> QuerySet[I
             | Q(service_objects__contains=",3,")
             | Q(service_objects__contains=",4,")
             | Q(service_objects__contains=",6,")
-        )
-    if filters.theme:
-        field = "legal_person_themes" if filters.audience == "enterprise" else "natural_person_themes"
-        qs = (
-            qs.filter(**{f"{field}__contains": filters.theme})
-            if filters.audience
-            else qs.filter(
-                Q(natural_person_themes__contains=filters.theme) | Q(legal_person_themes__contains=filters.theme)
-            )
         )
     terms = _terms(filters.query)
     if not terms:

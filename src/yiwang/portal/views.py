@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -121,35 +121,17 @@ class SearchParams:
         return self.query.split()
 
 
-def _theme_exactly(field: str, theme: str) -> Q:
-    # Theme columns hold "|"-joined names; match a whole name, as theme_counts() counts them.
-    return (
-        Q(**{field: theme})
-        | Q(**{f"{field}__startswith": f"{theme}|"})
-        | Q(**{f"{field}__endswith": f"|{theme}"})
-        | Q(**{f"{field}__contains": f"|{theme}|"})
-    )
-
-
 def search_queryset(params: SearchParams) -> QuerySet[ItemVersion]:
-    """``selectors.search`` with one portal refinement: a theme picked from the personal or enterprise
-    theme list (``theme`` with ``audience``) matches that list exactly, like ``theme_counts`` which
-    gives the tiles their numbers, rather than also requiring the audience's service objects."""
-    by_theme_list = bool(params.theme and params.audience)
     filters = selectors.Filters(
         query=params.query,
         region=params.region,
         department=params.department,
-        theme="" if by_theme_list else params.theme,
-        audience="" if by_theme_list else params.audience,
+        theme=params.theme,
+        audience=params.audience,
         item_type=params.item_type,
     )
-    qs = selectors.search(filters)
-    if by_theme_list:
-        field = "legal_person_themes" if params.audience == "enterprise" else "natural_person_themes"
-        qs = qs.filter(_theme_exactly(field, params.theme))
-    # Lists never need the large content; the region's parent names the county's city.
-    return qs.defer(None).defer("content", "search_text").select_related("region__parent", "department")
+    # The region's parent names the county's city in each result.
+    return selectors.search(filters).select_related("region__parent", "department")
 
 
 @dataclass(frozen=True)
