@@ -55,6 +55,9 @@ class Command(BaseCommand):
         xl = sub.add_parser("import-xlsx", help="Import a spreadsheet with a row-by-row error report.")
         xl.add_argument("file")
         xl.add_argument("--publish", action="store_true")
+        tpl = sub.add_parser("xlsx-template", help="Write an empty spreadsheet template (or the current catalogue).")
+        tpl.add_argument("--out", required=True)
+        tpl.add_argument("--with-items", action="store_true", help="Fill it with the current published items.")
         sub.add_parser("apply-schedule", help="Apply planned effective and cancel dates that have passed.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -70,6 +73,12 @@ class Command(BaseCommand):
             from yiwang.catalogue.spreadsheet import import_workbook_command
 
             import_workbook_command(self, actor, options["file"], publish=options["publish"])
+        elif action == "xlsx-template":
+            from yiwang.catalogue.spreadsheet import write_template
+
+            items = selectors.export_contents() if options["with_items"] else None
+            write_template(options["out"], items)
+            self.stdout.write(_("Wrote %(path)s.") % {"path": options["out"]})
         elif action == "apply-schedule":
             changed = services.apply_schedule(actor=SystemActor("scheduler"))
             self.stdout.write(_("%(count)d versions changed status.") % {"count": changed})
