@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,9 +18,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yiwang.catalogue import services
+from yiwang.catalogue import selectors, services
 from yiwang.catalogue.constants import VersionStatus
-from yiwang.catalogue.models import BasicItem, ImplementationItem, ItemVersion, Organisation
+from yiwang.catalogue.models import Attachment, BasicItem, ImplementationItem, ItemVersion, Organisation
 from yiwang.common.errors import DomainError
 
 
@@ -44,6 +44,22 @@ class ContentForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("File (.json in the exchange format, or .xlsx)"))
+
+
+class AttachmentForm(forms.Form):
+    reference = forms.ChoiceField(label=gettext_lazy("Document referenced in the content"))
+    file = forms.FileField(
+        label=gettext_lazy("File (PDF, OFD, Word, Excel, JPEG or PNG)"),
+        allow_empty_file=True,  # the service refuses an empty file with its own message
+    )
+
+    def __init__(self, *args: Any, references: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reference"].choices = [(r, r) for r in references]  # type: ignore[attr-defined]
+
+
+def _references(version: ItemVersion) -> list[str]:
+    return list(dict.fromkeys(r.reference for r in selectors.document_references(version.content)))
 
 
 def _report(request: HttpRequest, exc: DomainError) -> None:
@@ -142,8 +158,24 @@ class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
             path("new/", view(self.edit_view), name=f"{prefix}_new"),
             path("<int:pk>/act/<str:action>/", view(self.act_view), name=f"{prefix}_act"),
             path("import/", view(self.import_view), name=f"{prefix}_import"),
+            path("<int:pk>/attachments/", view(self.attach_view), name=f"{prefix}_attach"),
+            path("attachments/<int:attachment_pk>/", view(self.attachment_view), name=f"{prefix}_attachment"),
             *super().get_urls(),
         ]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: ItemVersion | None = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context["attachment_form"] = AttachmentForm(references=_references(obj))
+            context["attachments"] = sorted(selectors.attachments_for(obj.item_id).values(), key=lambda a: a.reference)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
@@ -198,6 +230,44 @@ class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
         except DomainError as exc:
             _report(request, exc)
         return HttpResponseRedirect(reverse("admin:catalogue_itemversion_change", args=[pk]))
+
+    def attach_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise DjangoPermissionDenied
+        version = get_object_or_404(ItemVersion, pk=pk)
+        back = HttpResponseRedirect(reverse("admin:catalogue_itemversion_change", args=[pk]))
+        if request.method != "POST":
+            return back
+        form = AttachmentForm(request.POST, request.FILES, references=_references(version))
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, str(error))
+            return back
+        try:
+            attachment = services.attach_document(
+                actor=request.user,  # type: ignore[arg-type]  # admin views require a logged-in user
+                item=version.item,
+                reference=form.cleaned_data["reference"],
+                upload=form.cleaned_data["file"],
+            )
+        except DomainError as exc:
+            _report(request, exc)
+        else:
+            messages.success(request, _("Attached %(name)s.") % {"name": attachment.reference})
+        return back
+
+    def attachment_view(self, request: HttpRequest, attachment_pk: int) -> HttpResponseBase:
+        if not self.has_view_permission(request):
+            raise DjangoPermissionDenied
+        attachment = get_object_or_404(Attachment, pk=attachment_pk)
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(handle, content_type=attachment.content_type, filename=attachment.filename)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_change_permission(request):

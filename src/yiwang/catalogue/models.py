@@ -202,6 +202,47 @@ class ItemVersionTransition(models.Model):
         return f"{self.version}: {self.from_status} → {self.to_status}"
 
 
+ATTACHMENT_REFERENCE_MAX_LENGTH = 300
+
+
+def attachment_upload_to(instance: Attachment, filename: str) -> str:
+    """Files live per item, under the first digits of their hash, so a replacement never collides with the
+    file it replaces (which is deleted once the replacement is committed)."""
+    return f"catalogue/attachments/{instance.item_id}/{instance.sha256[:16]}/{filename}"
+
+
+class Attachment(models.Model):
+    """A downloadable document (blank form, sample, result sample) that an item's content references by
+    path (``materials[].blank_form``/``.sample``, ``results[].sample``). Attachments belong to the item, not
+    to one version: a reference kept from version to version keeps its file. Written by
+    ``services.attach_document`` only, which checks the file's type by its content."""
+
+    item = models.ForeignKey(
+        ImplementationItem, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("item")
+    )
+    reference = models.CharField(_("reference"), max_length=ATTACHMENT_REFERENCE_MAX_LENGTH)
+    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=500)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.CharField(_("uploaded by"), max_length=150)
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["item_id", "reference"]
+        constraints = [models.UniqueConstraint(fields=["item", "reference"], name="attachment_reference_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.reference}"
+
+    @property
+    def filename(self) -> str:
+        """The name a download is offered under: the last part of the reference."""
+        return self.reference.rsplit("/", 1)[-1]
+
+
 class CataloguePermissions(models.Model):
     """Holder of catalogue permissions not tied to one model (no table of its own)."""
 

@@ -17,7 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.catalogue.constants import VersionStatus
-from yiwang.catalogue.models import ImplementationItem, ItemVersion, Organisation
+from yiwang.catalogue.models import Attachment, ImplementationItem, ItemVersion, Organisation
 from yiwang.common.models import Division
 
 GENERATION_KEY = "catalogue:generation"
@@ -30,6 +30,20 @@ def catalogue_generation() -> int:
         value = int(timezone.now().timestamp() * 1000)
         cache.add(GENERATION_KEY, value, timeout=None)
     return int(cache.get(GENERATION_KEY, value))
+
+
+def attachments_generation_key(item_id: int) -> str:
+    return f"catalogue:attachments:{item_id}"
+
+
+def attachments_generation(item_id: int) -> int:
+    """A number that changes whenever an attachment of the item changes (for the guide page's cache key)."""
+    key = attachments_generation_key(item_id)
+    value = cache.get(key)
+    if value is None:
+        value = int(timezone.now().timestamp() * 1000)
+        cache.add(key, value, timeout=None)
+    return int(cache.get(key, value))
 
 
 def current_versions() -> QuerySet[ItemVersion]:
@@ -272,6 +286,54 @@ def _path_order(*documents: dict[str, Any]) -> Any:
 
 def diff_versions(old: ItemVersion, new: ItemVersion) -> list[DiffRow]:
     return diff_contents(old.content, new.content)
+
+
+# --- attachments ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentReference:
+    """One place in an item's content that names a document: a material's blank form or sample, or a
+    result's sample. ``title`` is the material's or result's name."""
+
+    reference: str
+    kind: str  # "blank_form", "sample" (of a material) or "result_sample"
+    title: str
+
+
+def document_references(content: dict[str, Any]) -> list[DocumentReference]:
+    """Every document reference in the content, in document order (a path may appear more than once)."""
+    found: list[DocumentReference] = []
+    for material in content.get("materials") or []:
+        for key in ("blank_form", "sample"):
+            reference = str(material.get(key) or "").strip()
+            if reference:
+                found.append(DocumentReference(reference, key, str(material.get("name", ""))))
+    for result in content.get("results") or []:
+        reference = str(result.get("sample") or "").strip()
+        if reference:
+            found.append(DocumentReference(reference, "result_sample", str(result.get("name", ""))))
+    return found
+
+
+def attachments_for(item: ImplementationItem | int) -> dict[str, Attachment]:
+    """The item's attachments by reference, in one query."""
+    item_id = item if isinstance(item, int) else item.pk
+    return {a.reference: a for a in Attachment.objects.filter(item_id=item_id)}
+
+
+def public_attachment(implementation_code: str, reference: str) -> Attachment | None:
+    """The attachment the public may download: the item has a version in force whose content references
+    it. Drafts, withdrawn items and references only a draft names stay private."""
+    row = (
+        ItemVersion.objects.current()
+        .filter(implementation_code=implementation_code)
+        .values_list("content", "item_id")
+        .first()
+    )
+    if row is None or reference not in {r.reference for r in document_references(row[0])}:
+        return None
+    return Attachment.objects.filter(item_id=row[1], reference=reference).first()
 
 
 # --- management -----------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import posixpath
+import zipfile
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files import File
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -24,10 +28,18 @@ from django.utils.translation import gettext_lazy
 from yiwang.audit import services as audit
 from yiwang.audit.actors import SCHEDULER, Actor, SystemActor, actor_label
 from yiwang.catalogue.constants import TRANSITIONS, VersionStatus
-from yiwang.catalogue.models import BasicItem, ImplementationItem, ItemVersion, ItemVersionTransition, Organisation
+from yiwang.catalogue.models import (
+    ATTACHMENT_REFERENCE_MAX_LENGTH,
+    Attachment,
+    BasicItem,
+    ImplementationItem,
+    ItemVersion,
+    ItemVersionTransition,
+    Organisation,
+)
 from yiwang.catalogue.rules import BasicItemFacts, RuleContext, Violation, blocking, check_item
 from yiwang.catalogue.schema import schema_errors
-from yiwang.catalogue.selectors import GENERATION_KEY
+from yiwang.catalogue.selectors import GENERATION_KEY, attachments_generation_key, document_references
 from yiwang.common import outbox
 from yiwang.common.errors import InvalidInput, InvalidTransition, PermissionDenied
 from yiwang.common.models import Division
@@ -544,3 +556,194 @@ def ensure_roles(*, actor: Actor) -> None:
             object_id="*",
             after={"groups": [CATALOGUE_MANAGERS, CATALOGUE_PUBLISHERS]},
         )
+
+
+# --- attachments ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileType:
+    label: str
+    content_type: str
+    extensions: tuple[str, ...]
+
+
+# Recognised by content (magic bytes and, for ZIP and OLE2 containers, what they contain), never by name.
+FILE_TYPES: dict[str, FileType] = {
+    "pdf": FileType("PDF", "application/pdf", ("pdf",)),
+    "ofd": FileType("OFD", "application/ofd", ("ofd",)),  # GB/T 33190 layout documents
+    "docx": FileType(
+        "Word (DOCX)", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ("docx",)
+    ),
+    "xlsx": FileType("Excel (XLSX)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ("xlsx",)),
+    "doc": FileType("Word (DOC)", "application/msword", ("doc",)),
+    "xls": FileType("Excel (XLS)", "application/vnd.ms-excel", ("xls",)),
+    "jpeg": FileType("JPEG", "image/jpeg", ("jpg", "jpeg")),
+    "png": FileType("PNG", "image/png", ("png",)),
+}
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _zip_type(upload: File[Any]) -> str | None:
+    # Only the member list is read: nothing is decompressed, so a zip bomb costs nothing here.
+    try:
+        upload.seek(0)
+        with zipfile.ZipFile(upload) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    if "OFD.xml" in names:
+        return "ofd"
+    if "[Content_Types].xml" in names:
+        if any(n.startswith("word/") for n in names):
+            return "docx"
+        if any(n.startswith("xl/") for n in names):
+            return "xlsx"
+    return None
+
+
+def _ole2_type(upload: File[Any]) -> str | None:
+    # A compound file names its streams in UTF-16: Word keeps "WordDocument", Excel "Workbook" (or "Book").
+    upload.seek(0)
+    data = upload.read()
+    if "WordDocument".encode("utf-16-le") in data:
+        return "doc"
+    if "Workbook".encode("utf-16-le") in data or "Book\0".encode("utf-16-le") in data:
+        return "xls"
+    return None
+
+
+def detect_file_type(upload: File[Any]) -> str | None:
+    """The key in ``FILE_TYPES`` of the upload's actual type, from its bytes; None when not allowed."""
+    upload.seek(0)
+    head = upload.read(8)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head == _OLE2:
+        return _ole2_type(upload)
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_type(upload)
+    return None
+
+
+def _attachable_reference(reference: str) -> bool:
+    """A relative path such as ``forms/application.pdf``: not a link, not absolute, never leaving its folder."""
+    if not reference or "\\" in reference or reference.startswith("/") or ":" in reference.split("/", 1)[0]:
+        return False
+    return all(part not in ("", ".", "..") for part in reference.split("/"))
+
+
+def _attachment_facts(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "reference": attachment.reference,
+        "file": attachment.file.name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "uploaded_by": attachment.uploaded_by,
+        "uploaded_at": attachment.uploaded_at.isoformat(),
+    }
+
+
+def _validate_attachment(item: ImplementationItem, reference: str, upload: File[Any]) -> FileType:
+    if len(reference) > ATTACHMENT_REFERENCE_MAX_LENGTH:
+        raise InvalidInput(
+            gettext_lazy("A reference with a file attached may be at most %(max)d characters long.")
+            % {"max": ATTACHMENT_REFERENCE_MAX_LENGTH}
+        )
+    if not _attachable_reference(reference):
+        raise InvalidInput(
+            gettext_lazy("Only a relative path such as forms/application.pdf can have a file attached, not %(ref)s.")
+            % {"ref": reference or "''"}
+        )
+    latest = ItemVersion.objects.filter(item=item).order_by("-number").values_list("content", flat=True).first()
+    if latest is None or reference not in {r.reference for r in document_references(latest)}:
+        raise InvalidInput(
+            gettext_lazy(
+                "The latest version of the item does not reference %(ref)s as a blank form or sample; "
+                "name it in the content first."
+            )
+            % {"ref": reference}
+        )
+    limit = settings.YIWANG_ATTACHMENT_MAX_BYTES
+    if not upload.size:
+        raise InvalidInput(gettext_lazy("The file is empty."))
+    if upload.size > limit:
+        raise InvalidInput(
+            gettext_lazy("The file is %(size)d bytes; attachments may be at most %(limit)d bytes.")
+            % {"size": upload.size, "limit": limit}
+        )
+    detected = detect_file_type(upload)
+    if detected is None:
+        raise InvalidInput(
+            gettext_lazy(
+                "The file is not a PDF, OFD, Word, Excel, JPEG or PNG document (its content was checked, not its name)."
+            )
+        )
+    file_type = FILE_TYPES[detected]
+    extension = posixpath.splitext(reference)[1].lstrip(".").lower()
+    if extension not in file_type.extensions:
+        raise InvalidInput(
+            gettext_lazy("The file is a %(type)s document, but the reference %(ref)s names a different type.")
+            % {"type": file_type.label, "ref": reference}
+        )
+    return file_type
+
+
+def attach_document(*, actor: Actor, item: ImplementationItem, reference: str, upload: File[Any]) -> Attachment:
+    """Attach the file an item's content references by path (a blank form, a sample), replacing the one
+    attached before. The type is read from the bytes and must agree with the reference's extension. Bad
+    input is refused before anything is stored; should the write itself fail, the stored file is removed
+    again. A replaced file is deleted after commit (a rollback of a caller's outer transaction can leave an
+    unreferenced file behind, never a row without its file)."""
+    _require(actor, MANAGE)
+    reference = reference.strip()
+    file_type = _validate_attachment(item, reference, upload)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    stored: Attachment | None = None
+    try:
+        with transaction.atomic():
+            ImplementationItem.objects.select_for_update().get(pk=item.pk)  # serialise attachments per item
+            attachment = Attachment.objects.filter(item=item, reference=reference).first()
+            before = _attachment_facts(attachment) if attachment else None
+            old_name = attachment.file.name if attachment else None
+            attachment = attachment or Attachment(item=item, reference=reference)
+            attachment.content_type = file_type.content_type
+            attachment.size = upload.size
+            attachment.sha256 = digest.hexdigest()
+            attachment.uploaded_by = actor_label(actor)
+            attachment.uploaded_at = timezone.now()
+            upload.seek(0)
+            stem, extension = posixpath.splitext(posixpath.basename(reference))
+            attachment.file.save(stem[:80] + extension, upload, save=False)  # within any file system's name limit
+            stored = attachment
+            attachment.save()
+            audit.record(
+                actor=actor,
+                action="catalogue.attachment.save",
+                object_type="catalogue.attachment",
+                object_id=attachment.pk,
+                object_label=str(attachment),
+                before=before,
+                after=_attachment_facts(attachment),
+            )
+            storage, new_name = attachment.file.storage, attachment.file.name
+
+            def after_commit() -> None:
+                if old_name and old_name != new_name:
+                    storage.delete(old_name)
+                with contextlib.suppress(ValueError):  # not cached yet: nothing stale can be served either
+                    cache.incr(attachments_generation_key(item.pk))
+
+            transaction.on_commit(after_commit, robust=True)  # a failed clean-up never undoes the commit
+    except BaseException:
+        if stored is not None and stored.file.name:
+            stored.file.storage.delete(stored.file.name)  # nothing of a failed attachment stays in storage
+        raise
+    return attachment

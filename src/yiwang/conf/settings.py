@@ -144,6 +144,8 @@ YIWANG_USCC_POLICY = env_choice("YIWANG_USCC_POLICY", "reject", ["warn", "reject
 YIWANG_IMPLEMENTATION_CODE_PATTERN = env_str("YIWANG_IMPLEMENTATION_CODE_PATTERN", r"^[0-9A-Z]{18}[0-9A-Z]{1,18}$")
 YIWANG_PUBLIC_BASE_URL = env_str("YIWANG_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 YIWANG_SEARCH_MAX_RESULTS = env_int("YIWANG_SEARCH_MAX_RESULTS", 200, minimum=10, maximum=5000)
+# Largest blank form or sample a manager may attach to an item (bytes; 10 MiB by default).
+YIWANG_ATTACHMENT_MAX_BYTES = env_int("YIWANG_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024, maximum=1024**3)
 
 LOGGING = {
     "version": 1,

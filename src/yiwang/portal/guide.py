@@ -2,16 +2,19 @@
 
 Templates get ready-to-show text: every code-set value through its translated label, time limits with
 translated units, URLs only when they are safe to link. Nothing here queries the database beyond the
-version's already loaded region, department and the region's parents.
+version's already loaded region, department and the region's parents; the item's attachments come in as
+a map loaded by the view in one query.
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -31,7 +34,7 @@ from yiwang.catalogue.constants import (
     ServiceObject,
     SpecialProcedureKind,
 )
-from yiwang.catalogue.models import ItemVersion
+from yiwang.catalogue.models import Attachment, ItemVersion
 from yiwang.portal import flow
 from yiwang.portal.labels import (
     LEGAL_ROLE_LABELS,
@@ -47,10 +50,17 @@ from yiwang.portal.labels import (
 
 @dataclass(frozen=True)
 class Reference:
-    """A blank form, a sample or any other document reference: a link when it is a safe URL."""
+    """A blank form, a sample or any other document reference: a link when it is a safe URL, or a
+    download link when a file is attached for it (then with the file's type and size)."""
 
     text: str
     url: str
+    file_type: str = ""
+    size: int | None = None
+
+
+# The item's attachments by reference, and the implementation code their download links name.
+Attachments = tuple[str, Mapping[str, Attachment]]
 
 
 @dataclass(frozen=True)
@@ -143,9 +153,20 @@ class Guide:
     source_url: str
 
 
-def _reference(value: Any) -> Reference | None:
+def _reference(value: Any, attachments: Attachments) -> Reference | None:
     text = str(value or "").strip()
-    return Reference(text=text, url=safe_url(text)) if text else None
+    if not text:
+        return None
+    code, files = attachments
+    attachment = files.get(text)
+    if attachment is not None:
+        return Reference(
+            text=text,
+            url=reverse("portal:file", args=[code, text]),
+            file_type=posixpath.splitext(text)[1].lstrip(".").upper(),
+            size=attachment.size,
+        )
+    return Reference(text=text, url=safe_url(text))
 
 
 def _amount(value: Any) -> str:
@@ -172,7 +193,7 @@ def _conditions(content: Mapping[str, Any]) -> list[ConditionGroup]:
     return [ConditionGroup(business_type=key, texts=texts) for key, texts in groups.items()]
 
 
-def _materials(content: Mapping[str, Any]) -> list[Material]:
+def _materials(content: Mapping[str, Any], attachments: Attachments) -> list[Material]:
     rows = []
     for number, m in enumerate(content.get("materials") or [], start=1):
         rows.append(
@@ -191,8 +212,8 @@ def _materials(content: Mapping[str, Any]) -> list[Material]:
                 can_be_replaced=bool(m.get("licence_type_code") or m.get("shared_resource")),
                 licence_type_code=str(m.get("licence_type_code", "")),
                 shared_resource=str(m.get("shared_resource", "")),
-                blank_form=_reference(m.get("blank_form")),
-                sample=_reference(m.get("sample")),
+                blank_form=_reference(m.get("blank_form"), attachments),
+                sample=_reference(m.get("sample"), attachments),
                 common_errors=[str(e) for e in m.get("common_errors") or []],
             )
         )
@@ -228,13 +249,13 @@ def _legal_basis(content: Mapping[str, Any]) -> list[dict[str, str]]:
     ]
 
 
-def _results(content: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _results(content: Mapping[str, Any], attachments: Attachments) -> list[dict[str, Any]]:
     return [
         {
             "name": str(r["name"]),
             "kind": code_label(ResultKind, r.get("kind")),
             "licence_type_code": str(r.get("licence_type_code", "")),
-            "sample": _reference(r.get("sample")),
+            "sample": _reference(r.get("sample"), attachments),
         }
         for r in content.get("results") or []
     ]
@@ -257,8 +278,11 @@ def _org(data: Any) -> str:
     return str(data.get("name", "")) if isinstance(data, Mapping) else ""
 
 
-def build_guide(version: ItemVersion) -> Guide:
+def build_guide(version: ItemVersion, attachments: Mapping[str, Attachment] | None = None) -> Guide:
+    """The guide of one version; ``attachments`` (by reference) turn document references into download
+    links, so pass them only for the version in force (an attachment is the item's current file)."""
     content: dict[str, Any] = version.content
+    files: Attachments = (version.implementation_code, attachments or {})
     lang = language()
     limits = content.get("time_limits") or {}
     statutory, promised = limits.get("statutory") or {}, limits.get("promised") or {}
@@ -267,7 +291,7 @@ def build_guide(version: ItemVersion) -> Guide:
     contacts = content.get("contacts") or {}
     themes = content.get("themes") or {}
     charged, fee_text, fees, fee_basis = _fees(content)
-    materials = _materials(content)
+    materials = _materials(content, files)
     steps = flow.steps_from_process(content.get("process"))
     body = content.get("implementing_body") or {}
     return Guide(
@@ -317,7 +341,7 @@ def build_guide(version: ItemVersion) -> Guide:
         supervision_phone=str(contacts.get("supervision_phone", "")),
         other_contact=str(contacts.get("other", "")),
         faqs=[{"question": str(f["question"]), "answer": str(f["answer"])} for f in content.get("faqs") or []],
-        results=_results(content),
+        results=_results(content, files),
         supports=[
             (_("Appointment"), bool(supports.get("appointment"))),
             (_("Online payment"), bool(supports.get("online_payment"))),

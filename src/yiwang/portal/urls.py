@@ -14,6 +14,7 @@ urlpatterns = [
     path("items/<str:code>/versions/", views.history, name="history"),
     path("items/<str:code>/versions/<int:number>/", views.version_detail, name="version"),
     path("items/<str:code>/diff/", views.diff, name="diff"),
+    path("items/<str:code>/files/<path:reference>", views.attachment, name="file"),
     path("departments/", views.departments, name="departments"),
     path("regions/", views.regions, name="regions"),
     path("regions/<str:code>/", views.region_detail, name="region"),

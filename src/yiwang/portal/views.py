@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -306,23 +306,45 @@ def version_detail(request: HttpRequest, code: str, number: int) -> HttpResponse
 
 
 def _render_guide(request: HttpRequest, version: ItemVersion, *, current_number: int | None) -> HttpResponse:
-    # The version is immutable, so its page depends only on it, which version is current, and the language.
+    # The version is immutable, so its page depends only on it, which version is current, the language and,
+    # for the version in force, its item's attachments (the only page linking them: they are current files).
+    is_current = version.number == current_number
     return cached_or_render(
         request,
-        ("guide", version.pk, version.status, current_number),
+        (
+            "guide",
+            version.pk,
+            version.status,
+            current_number,
+            is_current and selectors.attachments_generation(version.item_id),
+        ),
         GUIDE_SECONDS if settings.YIWANG_PAGE_CACHE_SECONDS else 0,
         lambda: render(
             request,
             "portal/guide.html",
             {
                 "version": version,
-                "guide": build_guide(version),
-                "is_current": version.number == current_number,
+                "guide": build_guide(version, selectors.attachments_for(version.item_id) if is_current else None),
+                "is_current": is_current,
                 "current_number": current_number,
                 "status_label": code_label(VersionStatus, version.status),
             },
         ),
     )
+
+
+def attachment(request: HttpRequest, code: str, reference: str) -> HttpResponseBase:
+    """A blank form or sample of an item in force, shown in the browser (PDFs and images open inline)."""
+    found = selectors.public_attachment(code, reference) if len(code) <= 36 and len(reference) <= 300 else None
+    if found is None:
+        return not_found(request, _("There is no such document for a service guide in force."))
+    try:
+        handle = found.file.open("rb")
+    except FileNotFoundError:
+        return not_found(request, _("There is no such document for a service guide in force."))
+    response = FileResponse(handle, content_type=found.content_type, filename=found.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def history(request: HttpRequest, code: str) -> HttpResponse:

@@ -79,3 +79,40 @@ def test_json_import_through_the_admin(client: Client, manager: User, tmp_path: 
     upload = SimpleUploadedFile("items.json", json.dumps({"items": [item_content()]}).encode(), "application/json")
     client.post(reverse("admin:catalogue_itemversion_import"), {"file": upload})
     assert ItemVersion.objects.filter(status=VersionStatus.DRAFT).count() == 1
+
+
+@pytest.mark.parametrize("state", ["draft", "in_review", "published"])
+def test_lifecycle_forms_are_not_nested_in_the_change_form(client: Client, publisher: User, state: str) -> None:
+    # Browsers ignore a <form> inside another: its button would submit the outer change form instead.
+    from html.parser import HTMLParser
+
+    from yiwang.catalogue import services
+
+    version = services.save_draft(actor=publisher, content=item_content())
+    if state != "draft":
+        version = services.submit_for_review(actor=publisher, version=version)
+    if state == "published":
+        version = services.publish(actor=publisher, version=version)
+    client.force_login(staff(publisher))
+    html = client.get(reverse("admin:catalogue_itemversion_change", args=[version.pk])).content.decode()
+
+    class FormNesting(HTMLParser):
+        depth = 0
+        deepest = 0
+        actions: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "form":
+                self.depth += 1
+                self.deepest = max(self.deepest, self.depth)
+                self.actions.append(dict(attrs).get("action") or "")
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "form":
+                self.depth -= 1
+
+    parser = FormNesting()
+    parser.feed(html)
+    assert parser.deepest == 1
+    action = {"draft": "submit", "in_review": "publish", "published": "withdraw"}[state]
+    assert reverse("admin:catalogue_itemversion_act", args=[version.pk, action]) in parser.actions

@@ -1,4 +1,4 @@
-"""``yiwang demo``: load the demo catalogue and demo accounts (idempotent; used by ``make run``)."""
+"""``yiwang demo``: load the demo catalogue, its documents and demo accounts (idempotent; used by ``make run``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.audit.actors import SystemActor
 from yiwang.catalogue import services
+from yiwang.catalogue.documents import attach_generated_documents
 from yiwang.catalogue.models import ItemVersion
 from yiwang.conf.env import env_str
 
@@ -23,7 +24,10 @@ def _demo_json(name: str) -> Any:
 
 
 class Command(BaseCommand):
-    help = "Load the demo catalogue (published items and drafts with violations) and demo accounts."
+    help = (
+        "Load the demo catalogue (published items and drafts with violations), generated blank forms and "
+        "samples for the documents the items reference, and demo accounts."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-users", action="store_true", help="Do not create the demo accounts.")
@@ -49,6 +53,15 @@ class Command(BaseCommand):
                 _("Demo catalogue: %(published)d published items, %(drafts)d drafts.")
                 % {"published": report.published, "drafts": drafts.created}
             )
+        codes = [
+            item["implementation_code"]
+            for name in ("items.json", "drafts.json")
+            for item in _demo_json(name)["items"]
+            if item.get("implementation_code")
+        ]
+        attached = attach_generated_documents(actor=actor, implementation_codes=codes)
+        if attached:
+            self.stdout.write(_("Demo documents: %(count)d blank forms and samples attached.") % {"count": attached})
         if not options["no_users"]:
             self._users()
 
