@@ -218,14 +218,7 @@ class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
         actor: Any = request.user
         reason = request.POST.get("reason", "")
         try:
-            if action == "submit":
-                services.submit_for_review(actor=actor, version=version)
-            elif action == "return":
-                services.return_to_draft(actor=actor, version=version, reason=reason)
-            elif action == "publish":
-                services.publish(actor=actor, version=version)
-            elif action == "withdraw":
-                services.withdraw(actor=actor, version=version, reason=reason)
+            services.act_on_version(actor=actor, version=version, action=action, reason=reason)
             messages.success(request, _("Done."))
         except DomainError as exc:
             _report(request, exc)

@@ -432,6 +432,22 @@ def apply_schedule(*, actor: Actor = SCHEDULER, now: dt.datetime | None = None) 
     return changed
 
 
+LIFECYCLE_ACTIONS = ("submit", "return", "publish", "withdraw")
+
+
+def act_on_version(*, actor: Actor, version: ItemVersion, action: str, reason: str = "") -> ItemVersion:
+    """One lifecycle action by name, as the admin and the API offer them (``LIFECYCLE_ACTIONS``)."""
+    if action == "submit":
+        return submit_for_review(actor=actor, version=version)
+    if action == "return":
+        return return_to_draft(actor=actor, version=version, reason=reason)
+    if action == "publish":
+        return publish(actor=actor, version=version)
+    if action == "withdraw":
+        return withdraw(actor=actor, version=version, reason=reason)
+    raise InvalidInput(gettext_lazy("Unknown action %(action)s.") % {"action": action})
+
+
 # --- import ---------------------------------------------------------------------------------------
 
 

@@ -190,19 +190,11 @@ class ManagedVersionActionView(APIView):
 
     @extend_schema(request=s.ReasonSerializer, responses=s.ManagedVersionSerializer)
     def post(self, request: Request, pk: int, action: str) -> Response:
-        version = get_object_or_404(ItemVersion, pk=pk)
-        actor: Any = request.user
-        reason = str(request.data.get("reason", "")) if hasattr(request.data, "get") else ""
-        if action == "submit":
-            version = services.submit_for_review(actor=actor, version=version)
-        elif action == "return":
-            version = services.return_to_draft(actor=actor, version=version, reason=reason)
-        elif action == "publish":
-            version = services.publish(actor=actor, version=version)
-        elif action == "withdraw":
-            version = services.withdraw(actor=actor, version=version, reason=reason)
-        else:
+        if action not in services.LIFECYCLE_ACTIONS:
             raise Http404
+        version = get_object_or_404(ItemVersion, pk=pk)
+        reason = str(request.data.get("reason", "")) if hasattr(request.data, "get") else ""
+        version = services.act_on_version(actor=request.user, version=version, action=action, reason=reason)  # type: ignore[arg-type]
         return Response(s.ManagedVersionSerializer(version).data)
 
 

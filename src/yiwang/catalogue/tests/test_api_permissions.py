@@ -110,3 +110,10 @@ def test_openapi_schema_is_served(api) -> None:
     response = api.get(reverse("api-schema"))
     assert response.status_code == 200
     assert b"/api/v1/items/" in response.content
+
+
+def test_an_unknown_action_is_not_found_and_changes_nothing(api_as, manager, published) -> None:
+    version = published()
+    assert api_as(manager).post(f"/api/v1/manage/versions/{version.pk}/explode/").status_code == 404
+    version.refresh_from_db()
+    assert version.status == VersionStatus.PUBLISHED
