@@ -152,6 +152,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Eager tasks in the embedded default would log every outbox delivery at INFO.
+    "loggers": {"celery": {"level": "WARNING"}},
     "root": {
         "handlers": ["console"],
         "level": env_choice("YIWANG_LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"]),
