@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,10 @@ def _whole_theme(field: str, theme: str) -> Q:
     )
 
 
+# Basic codes are 12 characters and implementation codes up to 36 (STANDARDS.md §2).
+_CODE_RE = re.compile(r"^[0-9A-Z]{12,36}$")
+
+
 def _terms(query: str) -> list[str]:
     return [t for t in query.replace("\u3000", " ").split() if t][:8]
 
@@ -132,6 +137,18 @@ def search(filters: Filters, *, moment: dt.datetime | None = None) -> QuerySet[I
     terms = _terms(filters.query)
     if not terms:
         return qs.order_by("name", "region_code")
+    if len(terms) == 1 and _CODE_RE.match(terms[0].upper()):
+        # Someone typing an item code means that item: answer from the indexed code columns when they
+        # match, instead of scanning every item's text (a handling sub-item code falls through to it).
+        code = terms[0].upper()
+        by_code = qs.filter(Q(implementation_code__startswith=code) | Q(basic_code__startswith=code))
+        if by_code.exists():
+            exact = Case(
+                When(Q(implementation_code=code) | Q(basic_code=code), then=Value(90)),
+                default=Value(30),
+                output_field=IntegerField(),
+            )
+            return by_code.annotate(score=exact).order_by("-score", "implementation_code")
     score: Any = Value(0)
     for term in terms:
         # search_text is stored lower-cased; codes are upper-case; Chinese has no case at all.

@@ -28,8 +28,16 @@ def test_searches_citizens_type(django_assert_max_num_queries) -> None:
     department_items = names("西湖区市场监督管理局")
     assert "个体工商户登记" in department_items
     assert all(n in names("市场监督管理局") for n in department_items)
-    # An exact item code ranks its items first.
-    assert names("000131128000")[:2] == ["个体工商户登记", "个体工商户登记"]
+    # An item code finds exactly its items, from the indexed code columns.
+    assert names("000131128000") == ["个体工商户登记", "个体工商户登记"]
+    version = selectors.search(Filters(query="000131128000")).first()
+    assert version is not None
+    assert [v.implementation_code for v in selectors.search(Filters(query=version.implementation_code.lower()))] == [
+        version.implementation_code
+    ]
+    # A handling sub-item code is not a column: it is found in the text.
+    assert set(names("00013112800001")) == {"个体工商户登记"}
+    assert names("999999999999") == []
     # Several terms must all match: the item and the region.
     results, count = selectors.search_page(Filters(query="食品经营 任城"))
     assert count == 1 and results[0].region_code == "370811"
