@@ -178,10 +178,6 @@ class ItemVersion(models.Model):
                 raise ValueError("a published version is immutable")
         super().save(*args, **kwargs)
 
-    @property
-    def is_frozen(self) -> bool:
-        return self.status not in (VersionStatus.DRAFT, VersionStatus.IN_REVIEW)
-
 
 class ItemVersionTransition(models.Model):
     """One status change of a version, appended by the services (a readable history)."""

@@ -117,3 +117,14 @@ def test_an_unknown_action_is_not_found_and_changes_nothing(api_as, manager, pub
     assert api_as(manager).post(f"/api/v1/manage/versions/{version.pk}/explode/").status_code == 404
     version.refresh_from_db()
     assert version.status == VersionStatus.PUBLISHED
+
+
+def test_department_counts_and_translated_permission_errors(api, api_as, citizen, published) -> None:
+    published()
+    published()
+    rows = api.get("/api/v1/departments/").json()
+    assert [(row["name"], row["item_count"]) for row in rows] == [("杭州市西湖区市场监督管理局", 2)]
+    zh = api_as(citizen).get("/api/v1/manage/versions/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()["detail"]
+    en = api_as(citizen).get("/api/v1/manage/versions/", HTTP_ACCEPT_LANGUAGE="en").json()["detail"]
+    assert en == "You do not have permission to change the catalogue."
+    assert zh != en
