@@ -51,8 +51,33 @@ def current_versions() -> QuerySet[ItemVersion]:
     return ItemVersion.objects.current().select_related("region", "department")
 
 
+# County → prefecture → province → nation: a guide names the full region (浙江省杭州市西湖区).
+REGION_CHAIN = "region__parent__parent__parent"
+
+
 def current_version_of(implementation_code: str) -> ItemVersion | None:
-    return current_versions().filter(implementation_code=implementation_code).first()
+    if len(implementation_code) > 36:
+        return None
+    return current_versions().select_related(REGION_CHAIN).filter(implementation_code=implementation_code).first()
+
+
+def current_number(item_id: int) -> int | None:
+    """The number of the item's version in force, if any."""
+    return current_versions().filter(item_id=item_id).values_list("number", flat=True).first()
+
+
+def public_item(implementation_code: str) -> ImplementationItem | None:
+    if len(implementation_code) > 36:
+        return None
+    return ImplementationItem.objects.filter(implementation_code=implementation_code).first()
+
+
+def public_version(implementation_code: str, number: int) -> ItemVersion | None:
+    """A version the public may read (published once: in force, superseded or withdrawn)."""
+    item = public_item(implementation_code)
+    if item is None or not 0 < number < 1_000_000:
+        return None
+    return version_history(item).select_related(REGION_CHAIN, "department").filter(number=number).first()
 
 
 def version_history(item: ImplementationItem, *, public: bool = True) -> QuerySet[ItemVersion]:

@@ -37,7 +37,7 @@ from yiwang.catalogue.constants import (
     TimeUnit,
     VersionStatus,
 )
-from yiwang.catalogue.models import ImplementationItem, ItemVersion, Organisation
+from yiwang.catalogue.models import ItemVersion, Organisation
 from yiwang.common.models import Division, DivisionLevel
 from yiwang.portal.caching import GUIDE_SECONDS, cached_list_page, cached_or_render
 from yiwang.portal.guide import build_guide
@@ -52,7 +52,6 @@ from yiwang.portal.labels import (
 )
 
 PAGE_SIZE = 20
-_REGION_CHAIN = "region__parent__parent__parent"  # county → prefecture → province → nation
 MAX_QUERY_LENGTH = 100
 _DIVISION_CODE = re.compile(r"^[0-9]{6}([0-9]{3})?$")
 _ITEM_TYPE = re.compile(r"^[0-9]{2}$")
@@ -274,35 +273,18 @@ def search(request: HttpRequest) -> HttpResponse:
 # --- the service guide ------------------------------------------------------------------------------
 
 
-def _public_item(code: str) -> ImplementationItem | None:
-    return ImplementationItem.objects.filter(implementation_code=code).first() if len(code) <= 36 else None
-
-
 def guide(request: HttpRequest, code: str) -> HttpResponse:
-    # selectors.current_version_of(), with the region's parents that the guide names (浙江省杭州市西湖区).
-    version = (
-        selectors.current_versions().select_related(_REGION_CHAIN).filter(implementation_code=code).first()
-        if len(code) <= 36
-        else None
-    )
+    version = selectors.current_version_of(code)
     if version is None:
         return not_found(request, _("There is no service guide in force with this code."))
     return _render_guide(request, version, current_number=version.number)
 
 
 def version_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
-    item = _public_item(code) if number < 1_000_000 else None
-    version = (
-        selectors.version_history(item).select_related(_REGION_CHAIN, "department").filter(number=number).first()
-        if item
-        else None
-    )
+    version = selectors.public_version(code, number)
     if version is None:
         return not_found(request, _("This version of the service guide is not published."))
-    current_number = (
-        selectors.current_versions().filter(item_id=version.item_id).values_list("number", flat=True).first()
-    )
-    return _render_guide(request, version, current_number=current_number)
+    return _render_guide(request, version, current_number=selectors.current_number(version.item_id))
 
 
 def _render_guide(request: HttpRequest, version: ItemVersion, *, current_number: int | None) -> HttpResponse:
@@ -348,13 +330,11 @@ def attachment(request: HttpRequest, code: str, reference: str) -> HttpResponseB
 
 
 def history(request: HttpRequest, code: str) -> HttpResponse:
-    item = _public_item(code)
+    item = selectors.public_item(code)
     versions = list(selectors.version_history(item).defer("content").prefetch_related("transitions")) if item else []
     if not versions:
         return not_found(request, _("There is no published service guide with this code."))
-    current_number = (
-        selectors.current_versions().filter(item_id=versions[0].item_id).values_list("number", flat=True).first()
-    )
+    current_number = selectors.current_number(versions[0].item_id)
     rows = [
         {
             "version": v,
@@ -423,7 +403,7 @@ def _diff_detail(path: str) -> str:
 
 
 def diff(request: HttpRequest, code: str) -> HttpResponse:
-    item = _public_item(code)
+    item = selectors.public_item(code)
     versions = {v.number: v for v in selectors.version_history(item)} if item else {}
     if not versions:
         return not_found(request, _("There is no published service guide with this code."))

@@ -81,8 +81,10 @@ class ItemHistoryView(generics.ListAPIView[ItemVersion]):
 
 
 def _public_version(code: str, number: int) -> ItemVersion:
-    item = get_object_or_404(ImplementationItem, implementation_code=code)
-    return get_object_or_404(selectors.version_history(item), number=number)
+    version = selectors.public_version(code, number)
+    if version is None:
+        raise Http404
+    return version
 
 
 @extend_schema(summary="One published version of an item")
