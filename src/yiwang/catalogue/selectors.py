@@ -26,11 +26,10 @@ GENERATION_KEY = "catalogue:generation"
 
 def catalogue_generation() -> int:
     """A number that changes whenever publication changes what the public sees (for cache keys)."""
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        value = int(timezone.now().timestamp() * 1000)
-        cache.add(GENERATION_KEY, value, timeout=None)
-    return int(cache.get(GENERATION_KEY, value))
+    # add() keeps a value another worker stored first; the start time makes a restarted cache never
+    # reuse an old generation.
+    cache.add(GENERATION_KEY, int(timezone.now().timestamp() * 1000), timeout=None)
+    return int(cache.get(GENERATION_KEY))
 
 
 def attachments_generation_key(item_id: int) -> str:
