@@ -158,12 +158,19 @@ def save_draft(*, actor: Actor, content: dict[str, Any], item: ImplementationIte
     _require(actor, MANAGE)
     _schema_or_raise(content)
     with transaction.atomic():
-        return _save_draft_locked(actor=actor, content=content, item=item, context=rule_context())
+        return _save_draft_locked(actor=actor, content=content, item=item, context=rule_context()).version
+
+
+@dataclass(frozen=True)
+class _SavedDraft:
+    version: ItemVersion
+    created: bool  # a new item, not a new version of a known one
+    violations: list[Violation]
 
 
 def _save_draft_locked(
     *, actor: Actor, content: dict[str, Any], item: ImplementationItem | None, context: RuleContext
-) -> ItemVersion:
+) -> _SavedDraft:
     code = content.get("implementation_code") or None
     if item is None and code:
         item = ImplementationItem.objects.select_for_update().filter(implementation_code=code).first()
@@ -171,6 +178,7 @@ def _save_draft_locked(
         item = ImplementationItem.objects.select_for_update().get(pk=item.pk)
         if code and item.implementation_code and code != item.implementation_code:
             raise InvalidInput(gettext_lazy("The implementation code of an existing item cannot change."))
+    created = item is None
     if item is None:
         item = ImplementationItem.objects.create(implementation_code=code)
         audit.record(
@@ -200,7 +208,8 @@ def _save_draft_locked(
         version = ItemVersion(item=item, number=number, status=VersionStatus.DRAFT, created_by=actor_label(actor))
     version.content = content
     _derive(version)
-    version.violation_count = len(blocking(check_item(content, context)))
+    violations = check_item(content, context)
+    version.violation_count = len(blocking(violations))
     version.save()
     if before is None:
         ItemVersionTransition.objects.create(
@@ -215,7 +224,7 @@ def _save_draft_locked(
         before=before,
         after=_snapshot(version),
     )
-    return version
+    return _SavedDraft(version, created, violations)
 
 
 def _ensure_basic_item(*, actor: Actor, content: dict[str, Any]) -> BasicItem:
@@ -495,14 +504,10 @@ def import_items(*, actor: Actor, items: Sequence[dict[str, Any]], publish_clean
     context = rule_context()
     with transaction.atomic():
         for content in items:
-            existed = (
-                bool(content.get("implementation_code"))
-                and ImplementationItem.objects.filter(implementation_code=content["implementation_code"]).exists()
-            )
-            version = _save_draft_locked(actor=actor, content=content, item=None, context=context)
-            report.updated += existed
-            report.created += not existed
-            violations = check_item(content, context)
+            saved = _save_draft_locked(actor=actor, content=content, item=None, context=context)
+            version, violations = saved.version, saved.violations
+            report.created += saved.created
+            report.updated += not saved.created
             report.violations[version.implementation_code or version.name] = violations
             if publish_clean and not blocking(violations):
                 version = _transition(

@@ -41,7 +41,9 @@ def test_import_creates_drafts_and_again_is_idempotent(tmp_path: Path, capsys: p
     path = write(tmp_path, {"items": items})
     call_command("catalogue", "import", path)
     assert ItemVersion.objects.filter(status=VersionStatus.DRAFT).count() == 2
+    assert "2 new, 0 updated" in capsys.readouterr().out
     call_command("catalogue", "import", path)
+    assert "0 new, 2 updated" in capsys.readouterr().out
     assert ImplementationItem.objects.count() == 2
     assert ItemVersion.objects.count() == 2  # the open drafts were updated, not duplicated
 
