@@ -28,6 +28,8 @@ class AuditRecord(models.Model):
         verbose_name=_("actor"),
     )
     actor_label = models.CharField(_("actor label"), max_length=150)
+    # An agent acting for an enterprise or a person: both identities are on record (e.g. "enterprise:9133…").
+    on_behalf_of = models.CharField(_("on behalf of"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=80, db_index=True)
     object_type = models.CharField(_("object type"), max_length=80)
     object_id = models.CharField(_("object id"), max_length=64)

@@ -21,6 +21,7 @@ def record(
     before: Any = None,
     after: Any = None,
     note: str = "",
+    on_behalf_of: str = "",
 ) -> AuditRecord:
     # An audit record outside a transaction could survive a rolled-back change (or vice versa).
     if not transaction.get_connection().in_atomic_block:
@@ -28,6 +29,7 @@ def record(
     return AuditRecord.objects.create(
         actor=actor if isinstance(actor, AbstractBaseUser) else None,  # type: ignore[misc]  # AUTH_USER_MODEL is a User
         actor_label=actor_label(actor)[:150],
+        on_behalf_of=on_behalf_of[:150],
         action=action,
         object_type=object_type,
         object_id=str(object_id),

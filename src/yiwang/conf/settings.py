@@ -8,6 +8,7 @@ import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.conf.env import env_bool, env_cache, env_choice, env_database, env_int, env_list, env_str
+from yiwang.conf.keys import load_or_create_rsa_key
 
 # Lets annotations such as ``QuerySet[Item]`` and ``ModelAdmin[Item]`` work at run time.
 django_stubs_ext.monkeypatch()
@@ -35,9 +36,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "oauth2_provider",
     "yiwang.common",
     "yiwang.audit",
     "yiwang.catalogue",
+    "yiwang.registers",
+    "yiwang.identity",
     "yiwang.portal",
 ]
 
@@ -50,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "yiwang.identity.middleware.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -82,6 +90,18 @@ CACHES = {"default": env_cache("YIWANG_CACHE_URL")}
 # Public list pages (home, search, browse) are cached this long; publication also invalidates them at once
 # where the cache is shared (Redis). Guide pages are cached per immutable published version.
 YIWANG_PAGE_CACHE_SECONDS = env_int("YIWANG_PAGE_CACHE_SECONDS", 60, minimum=0, maximum=3600)
+
+# Argon2id first (new and re-saved passwords); the others only verify hashes made before the switch.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    # Citizens sign in with their ID number, staff with a user name; both end up as Django users.
+    "yiwang.identity.backends.IdentityBackend",
+]
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:account"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -118,7 +138,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # Department systems: OAuth2 bearer tokens (client credentials) checked by django-oauth-toolkit.
+        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
@@ -151,7 +172,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # ID numbers and phone numbers never reach a log in clear, whoever logs them.
+    "filters": {"mask_personal_data": {"()": "yiwang.common.masking.MaskPersonalDataFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_personal_data"]}
+    },
     # Eager tasks in the embedded default would log every outbox delivery at INFO.
     "loggers": {"celery": {"level": "WARNING"}},
     "root": {
@@ -165,3 +190,49 @@ SESSION_COOKIE_SECURE = env_bool("YIWANG_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Identity (docs/identity.md) -------------------------------------------------------------------------
+# Sessions end after this many seconds of inactivity (and when the browser closes for staff).
+SESSION_COOKIE_AGE = env_int("YIWANG_SESSION_SECONDS", 30 * 60, minimum=60, maximum=7 * 24 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True  # sliding expiry: activity keeps a session alive
+# Field encryption keys (Fernet, urlsafe base64 of 32 bytes), newest first; older keys only decrypt.
+YIWANG_FIELD_KEYS = env_list("YIWANG_FIELD_KEYS", [])
+YIWANG_BLIND_INDEX_KEY = env_str("YIWANG_BLIND_INDEX_KEY", "")
+# Login throttling: this many failures within the window lock the account (and the client address) for a while.
+YIWANG_LOGIN_MAX_FAILURES = env_int("YIWANG_LOGIN_MAX_FAILURES", 5, minimum=1, maximum=100)
+YIWANG_LOGIN_LOCK_SECONDS = env_int("YIWANG_LOGIN_LOCK_SECONDS", 15 * 60, minimum=1, maximum=24 * 3600)
+# One-time SMS codes: lifetime and attempts.
+YIWANG_SMS_CODE_SECONDS = env_int("YIWANG_SMS_CODE_SECONDS", 5 * 60, minimum=30, maximum=3600)
+YIWANG_SMS_CODE_ATTEMPTS = env_int("YIWANG_SMS_CODE_ATTEMPTS", 5, minimum=1, maximum=20)
+# Where SMS messages go: the console provider prints them (development); a real gateway plugs in by path.
+YIWANG_MESSAGE_PROVIDER = env_str("YIWANG_MESSAGE_PROVIDER", "yiwang.identity.messaging.ConsoleProvider")
+# TOTP issuer shown in authenticator apps.
+OTP_TOTP_ISSUER = env_str("YIWANG_TOTP_ISSUER", "Yiwang")
+# Staff must pass TOTP; tests and the embedded demo may turn it off only explicitly.
+YIWANG_STAFF_REQUIRE_TOTP = env_bool("YIWANG_STAFF_REQUIRE_TOTP", True)
+
+# OpenID Connect provider for department systems (django-oauth-toolkit).
+_oidc_key_file = Path(env_str("YIWANG_OIDC_KEY_FILE", str(DATA_DIR / "oidc-signing-key.pem")))
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": "",  # filled below from the key file
+    "PKCE_REQUIRED": True,  # authorization code + PKCE only (RFC 7636, S256)
+    "ALLOWED_CODE_CHALLENGE_METHODS": ["S256"],
+    "OAUTH2_VALIDATOR_CLASS": "yiwang.identity.oidc.YiwangValidator",
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "SCOPES": {
+        "openid": "OpenID Connect sign-in",
+        "profile": "Name and real-name status",
+        "phone": "Phone number",
+        "identity": "ID type and masked ID number",
+        "agency": "Enterprise and agency the user acts for",
+        "registers:verify": "Verify a person or enterprise against the base registers",
+        "catalogue:read": "Read the service catalogue",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("YIWANG_OAUTH_TOKEN_SECONDS", 3600, minimum=60, maximum=86400),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REQUEST_APPROVAL_PROMPT": "auto",
+}
+OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] = load_or_create_rsa_key(_oidc_key_file)

@@ -1,0 +1,222 @@
+"""The one authorisation layer: role **and** scope.
+
+Every view, API endpoint, admin action and service that needs a permission asks here. A decision has two
+parts: the actor holds a role that grants the action (``ACTIONS``), and the object lies inside the actor's
+scope — the actor's own department, the actor's region and its sub-regions (by GB/T 2260 code prefix), the
+actor's own records, or records of a principal the actor holds an agency for. Querysets are narrowed with
+``scope_q`` so that lists never show what a detail view would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from yiwang.audit.actors import SystemActor
+from yiwang.common.errors import PermissionDenied
+from yiwang.identity.constants import AccountKind, Role
+
+
+class Scope(Enum):
+    ALL = "all"  # nothing narrows it (public data, administrators, system actors)
+    DEPARTMENT = "department"  # the actor's department, inside the actor's region
+    REGION = "region"  # the actor's region and its sub-regions
+    OWN = "own"  # the actor's own records and those of principals they act for
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]
+    scope: Scope
+
+
+def _rule(scope: Scope, *roles: Role) -> Rule:
+    return Rule(frozenset(str(r) for r in roles), scope)
+
+
+# Which roles may do what, and how far their reach goes. Administrators are unscoped everywhere (ALL).
+ACTIONS: dict[str, Rule] = {
+    "catalogue.manage": _rule(Scope.DEPARTMENT, Role.CATALOGUE_MANAGER, Role.CATALOGUE_PUBLISHER),
+    "catalogue.publish": _rule(Scope.DEPARTMENT, Role.CATALOGUE_PUBLISHER),
+    "registers.lookup": _rule(Scope.REGION, Role.WINDOW_CLERK, Role.REVIEWER, Role.APPROVER),
+    "staff.workbench": _rule(
+        Scope.DEPARTMENT,
+        Role.WINDOW_CLERK,
+        Role.REVIEWER,
+        Role.APPROVER,
+        Role.CATALOGUE_MANAGER,
+        Role.CATALOGUE_PUBLISHER,
+    ),
+    "supervision.view": _rule(Scope.REGION, Role.SUPERVISOR),
+    "audit.read": _rule(Scope.ALL, Role.AUDITOR),
+    "identity.manage_staff": _rule(Scope.ALL),
+    "identity.manage_clients": _rule(Scope.ALL),
+    "registers.manage": _rule(Scope.ALL),
+}
+
+
+def region_prefix(code: str) -> str:
+    """The code prefix shared by a division and all its sub-divisions (330000→33, 330100→3301)."""
+    if len(code) > 6 and code[6:].strip("0") == "":
+        code = code[:6]
+    if len(code) == 6:
+        if code[2:] == "0000":
+            return code[:2]
+        if code[4:] == "00":
+            return code[:4]
+    return code
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who is asking, with everything a decision needs read once."""
+
+    user: AbstractBaseUser | None
+    is_admin: bool
+    is_system: bool
+    roles: frozenset[str]
+    kind: str | None
+    department_id: int | None
+    division_code: str | None
+    verified: bool
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.kind == AccountKind.STAFF
+
+    @property
+    def region(self) -> str | None:
+        return region_prefix(self.division_code) if self.division_code else None
+
+
+ANONYMOUS = Subject(None, False, False, frozenset(), None, None, None, False)
+
+
+def subject_of(actor: Any) -> Subject:
+    if isinstance(actor, SystemActor):
+        return Subject(None, True, True, frozenset(), None, None, None, False)
+    if actor is None or isinstance(actor, AnonymousUser) or not actor.is_authenticated:
+        return ANONYMOUS
+    cached = getattr(actor, "_yiwang_subject", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    account = getattr(actor, "account", None) if _has_account(actor) else None
+    roles = frozenset(actor.groups.values_list("name", flat=True))
+    subject = Subject(
+        user=actor,
+        is_admin=bool(actor.is_superuser) or str(Role.ADMINISTRATOR) in roles,
+        is_system=False,
+        roles=roles,
+        kind=account.kind if account else None,
+        department_id=account.department_id if account else None,
+        division_code=account.division_id if account else None,
+        verified=bool(account and account.is_verified),
+    )
+    actor._yiwang_subject = subject
+    return subject
+
+
+def _has_account(user: Any) -> bool:
+    from yiwang.identity.models import Account
+
+    try:
+        user.account  # noqa: B018 - touching the relation tells whether it exists
+    except Account.DoesNotExist:
+        return False
+    return True
+
+
+def forget(user: Any) -> None:
+    """Drop the cached subject (after roles or the account changed within one request)."""
+    if hasattr(user, "_yiwang_subject"):
+        del user._yiwang_subject
+
+
+def has_role(actor: Any, *roles: Role | str) -> bool:
+    subject = subject_of(actor)
+    return subject.is_admin or any(str(r) in subject.roles for r in roles)
+
+
+def allowed(actor: Any, action: str, *, department_id: int | None = None, division_code: str | None = None) -> bool:
+    """May ``actor`` do ``action`` on an object of this department and region (when given)?"""
+    rule = ACTIONS[action]
+    subject = subject_of(actor)
+    if subject.is_admin:
+        return True
+    if not (rule.roles & subject.roles) or subject.user is None:
+        return False
+    if rule.scope in {Scope.DEPARTMENT, Scope.REGION}:
+        # Staff without a department and region reach nothing: a role alone grants no records.
+        if not subject.is_staff_member or subject.region is None:
+            return False
+        if division_code is not None and not division_code.startswith(subject.region):
+            return False
+        if rule.scope is Scope.DEPARTMENT and department_id is not None and department_id != subject.department_id:
+            return False
+    return True
+
+
+def check(actor: Any, action: str, *, department_id: int | None = None, division_code: str | None = None) -> None:
+    if not allowed(actor, action, department_id=department_id, division_code=division_code):
+        raise PermissionDenied(_("You do not have permission to do this here."))
+
+
+def scope_q(
+    actor: Any,
+    action: str,
+    *,
+    department_field: str | None = None,
+    division_field: str | None = None,
+    owner_fields: Iterable[str] = (),
+) -> Q:
+    """A filter that keeps exactly the rows ``actor`` may see for ``action`` (``Q(pk__in=[])`` for none)."""
+    nothing = Q(pk__in=[])
+    subject = subject_of(actor)
+    if subject.is_admin:
+        return Q()
+    rule = ACTIONS[action]
+    if not (rule.roles & subject.roles):
+        return nothing
+    if rule.scope is Scope.ALL:
+        return Q()
+    if rule.scope is Scope.OWN:
+        if subject.user is None:
+            return nothing
+        q = nothing
+        for field in owner_fields:
+            q |= Q(**{field: subject.user})
+        return q
+    if not subject.is_staff_member or subject.region is None:
+        return nothing
+    q = Q()
+    if division_field is not None:
+        q &= Q(**{f"{division_field}__startswith": subject.region})
+    if rule.scope is Scope.DEPARTMENT and department_field is not None:
+        q &= Q(**{department_field: subject.department_id})
+    return q
+
+
+def may_see_identifiers(viewer: Any, *, owner: Any = None) -> bool:
+    """Whether ``viewer`` sees ID and phone numbers in clear: their own, or staff who handle applicants.
+
+    Supervisors and auditors see masked values: their work needs who and when, not the numbers.
+    """
+    subject = subject_of(viewer)
+    if owner is not None and subject.user is not None and subject.user.pk == getattr(owner, "pk", None):
+        return True
+    if subject.is_system:
+        return True
+    return subject.is_staff_member and bool(
+        {str(Role.WINDOW_CLERK), str(Role.REVIEWER), str(Role.APPROVER)} & subject.roles
+    )
+
+
+def require_authenticated(actor: Any) -> None:
+    if not subject_of(actor).user:
+        raise PermissionDenied(_("Please sign in first."))
