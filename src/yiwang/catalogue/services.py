@@ -555,8 +555,9 @@ def upsert_organisation(
         return org
 
 
-CATALOGUE_MANAGERS = "catalogue managers"
-CATALOGUE_PUBLISHERS = "catalogue publishers"
+# Group names are the identity role codes (yiwang.identity.constants.Role).
+CATALOGUE_MANAGERS = "catalogue_manager"
+CATALOGUE_PUBLISHERS = "catalogue_publisher"
 
 
 def ensure_roles(*, actor: Actor) -> None:

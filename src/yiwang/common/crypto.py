@@ -36,8 +36,7 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
 
 
 def field_keys() -> tuple[str, ...]:
-    keys = tuple(settings.YIWANG_FIELD_KEYS) or (_derived_key("field").decode(),)
-    return keys
+    return tuple(settings.YIWANG_FIELD_KEYS) or (_derived_key("field").decode(),)
 
 
 def blind_index_key() -> bytes:

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "yiwang.registers",
     "yiwang.identity",
     "yiwang.portal",
+    "yiwang.workbench",
 ]
 
 MIDDLEWARE = [
