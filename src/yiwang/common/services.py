@@ -73,7 +73,7 @@ def rotate_keys(*, actor: Actor, reindex: bool = False, batch_size: int = 500, p
         label = f"{model._meta.app_label}.{model.__name__}"
         indexes = BLIND_INDEXES.get(label, []) if reindex else []
         table = model._meta.db_table
-        columns = [model._meta.get_field(n).column for n in names]
+        columns = [_column(model, n) for n in names]
         ids = list(model._default_manager.order_by("pk").values_list("pk", flat=True))
         bar = tqdm(total=len(ids), desc=label, unit="rows", disable=not progress)
         for start in range(0, len(ids), batch_size):
@@ -87,7 +87,7 @@ def rotate_keys(*, actor: Actor, reindex: bool = False, batch_size: int = 500, p
                         obj = model._default_manager.get(pk=pk)
                         for index_field, value_field, purpose in indexes:
                             value = getattr(obj, value_field)
-                            updates[model._meta.get_field(index_field).column] = (
+                            updates[_column(model, index_field)] = (
                                 blind_index(value, purpose=purpose) if value else ""
                             )
                     _write_raw(table, pk, updates)
@@ -103,6 +103,11 @@ def rotate_keys(*, actor: Actor, reindex: bool = False, batch_size: int = 500, p
             after={"rows": total, "reindexed": reindex},
         )
     return total
+
+
+def _column(model: Any, name: str) -> str:
+    field = model._meta.get_field(name)
+    return str(field.column)
 
 
 def _raw_tokens(table: str, columns: list[str], ids: list[Any]) -> dict[Any, list[str | None]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -46,7 +47,8 @@ def test_the_log_filter_masks_whatever_code_logs(caplog):
 def test_settings_install_the_filter_on_every_handler():
     from django.conf import settings
 
-    for handler in settings.LOGGING["handlers"].values():
+    logging_config: dict[str, Any] = settings.LOGGING
+    for handler in logging_config["handlers"].values():
         assert "mask_personal_data" in handler["filters"]
 
 
