@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from yiwang.common.crypto import blind_index
 from yiwang.common.validators import ID_CHECK, ID_WEIGHTS, build_uscc
+from yiwang.registers import demo
 
 
 def id_number(region: str, birth: dt.date, sequence: int, *, male: bool) -> str:
@@ -38,15 +39,23 @@ def _p(name: str, region: str, birth: dt.date, seq: int, male: bool, phone: str)
     return TestPerson(name, id_number(region, birth, seq, male=male), phone, region, birth, male)
 
 
+def _demo(number: str, name: str, phone: str) -> TestPerson:
+    # The same people as the registers' demo set (yiwang.registers.demo), so personas and demo agree.
+    birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    return TestPerson(name, number, phone, number[:6], birth, int(number[16]) % 2 == 1)
+
+
 PEOPLE = {
-    "citizen": _p("张三", "330106", dt.date(1990, 3, 7), 21, True, "13800135678"),
-    "agent": _p("李四", "330106", dt.date(1985, 11, 20), 42, False, "13900139001"),
-    "representative": _p("王五", "370811", dt.date(1978, 6, 15), 7, True, "13700137002"),
-    "unverified": _p("赵六", "330106", dt.date(1995, 1, 30), 63, False, "13600136003"),
+    "citizen": _demo(demo.DEMO_CITIZEN_ID, demo.DEMO_CITIZEN_NAME, "13800135678"),
+    "agent": _demo(demo.DEMO_AGENT_ID, demo.DEMO_AGENT_NAME, "13900139001"),
+    "representative": _demo(demo.DEMO_REPRESENTATIVE_ID, demo.DEMO_REPRESENTATIVE_NAME, "13700137002"),
+    # In the demo registers, but the ``unverified`` persona is registered before the register knows her.
+    "unverified": _demo(demo.DEMO_SECOND_CITIZEN_ID, demo.DEMO_SECOND_CITIZEN_NAME, "13600136003"),
     "stranger": _p("孙七", "370811", dt.date(2000, 8, 8), 12, True, "13500135004"),
 }
-ENTERPRISE = TestEntity(build_uscc("91", "330106", "MA2A0001"), "杭州西湖云栖科技有限公司", "330106")
-CANCELLED_ENTITY = TestEntity(build_uscc("91", "330106", "MA2A0002"), "杭州已注销贸易有限公司", "330106")
+ENTERPRISE = TestEntity(demo.DEMO_ENTERPRISE_USCC, demo.DEMO_ENTERPRISE_NAME, "330106")
+CANCELLED_ENTITY = TestEntity(demo.DEMO_CANCELLED_USCC, demo.DEMO_CANCELLED_NAME, "330106")
+OTHER_UNREGISTERED_USCC = build_uscc("91", "330106", "MA2A0777")
 
 
 def make_register_person(person: TestPerson) -> None:

@@ -6,10 +6,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yiwang.audit.actors import SystemActor
@@ -66,22 +63,12 @@ class Command(BaseCommand):
             self._users()
 
     def _users(self) -> None:
+        from yiwang.identity.demo import load_demo_accounts
+
         password = env_str("YIWANG_DEMO_PASSWORD", "yiwang-demo")
-        user_model = get_user_model()
-        with transaction.atomic():
-            for username, group, superuser in [
-                ("admin", None, True),
-                ("manager", services.CATALOGUE_MANAGERS, False),
-                ("publisher", services.CATALOGUE_PUBLISHERS, False),
-            ]:
-                user, created = user_model.objects.get_or_create(
-                    username=username, defaults={"is_staff": True, "is_superuser": superuser}
-                )
-                if created:
-                    user.set_password(password)
-                    user.save()
-                if group:
-                    user.groups.add(Group.objects.get(name=group))
-        self.stdout.write(
-            _("Demo accounts admin, manager and publisher (password: %(password)s).") % {"password": password}
-        )
+        created = load_demo_accounts(password=password)
+        if created:
+            self.stdout.write(
+                _("Demo accounts: %(count)d created (password: %(password)s); see README.md.")
+                % {"count": len(created), "password": password}
+            )
