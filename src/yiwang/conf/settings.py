@@ -92,8 +92,10 @@ CACHES = {"default": env_cache("YIWANG_CACHE_URL")}
 # where the cache is shared (Redis). Guide pages are cached per immutable published version.
 YIWANG_PAGE_CACHE_SECONDS = env_int("YIWANG_PAGE_CACHE_SECONDS", 60, minimum=0, maximum=3600)
 
-# Argon2id first (new and re-saved passwords); the others only verify hashes made before the switch.
+# Argon2id first (new and re-saved passwords; OWASP parameters, identity/hashers.py); the others only verify
+# hashes made before the switch.
 PASSWORD_HASHERS = [
+    "yiwang.identity.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]

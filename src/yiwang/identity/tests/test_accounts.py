@@ -245,4 +245,4 @@ def test_password_reset_with_a_weak_password_keeps_the_code_and_the_old_password
 
 def test_passwords_are_hashed_with_argon2(system):
     user = register(system)
-    assert user.password.startswith("argon2$argon2id$")
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")  # OWASP parameters (hashers.py)
