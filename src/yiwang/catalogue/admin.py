@@ -71,6 +71,12 @@ def _report(request: HttpRequest, exc: DomainError) -> None:
         )
 
 
+def _may_manage(request: HttpRequest, version: ItemVersion | None = None) -> bool:
+    """The admin site's two gates: the Django permission of the site, and authz (role and scope)."""
+    user: Any = request.user
+    return bool(user.has_perm(services.MANAGE_PERMISSION)) and services.can(user, services.MANAGE, version=version)
+
+
 @admin.register(ItemVersion)
 class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
     list_display = [
@@ -118,14 +124,18 @@ class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
     change_form_template = "admin/catalogue/itemversion/change_form.html"
     change_list_template = "admin/catalogue/itemversion/change_list.html"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ItemVersion]:
+        # Only the rows the services would let this user act on: their department's, inside their region.
+        return super().get_queryset(request).filter(selectors.version_scope(request.user))
+
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return services.can(request.user, services.MANAGE)  # type: ignore[arg-type]
+        return _may_manage(request)
 
     def has_change_permission(self, request: HttpRequest, obj: ItemVersion | None = None) -> bool:
-        return services.can(request.user, services.MANAGE)  # type: ignore[arg-type]
+        return _may_manage(request, obj)
 
     def has_view_permission(self, request: HttpRequest, obj: ItemVersion | None = None) -> bool:
-        return services.can(request.user, services.MANAGE)  # type: ignore[arg-type]
+        return _may_manage(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: ItemVersion | None = None) -> bool:
         return False  # versions are history: withdraw instead
@@ -185,7 +195,7 @@ class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
     def edit_view(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if not self.has_change_permission(request):
             raise DjangoPermissionDenied
-        version = ItemVersion.objects.filter(pk=pk).first() if pk else None
+        version = get_object_or_404(self.get_queryset(request), pk=pk) if pk else None
         initial = json.dumps(version.content if version else {}, ensure_ascii=False, indent=2)
         form = ContentForm(request.POST or None, initial={"content": initial})
         if request.method == "POST" and form.is_valid():
@@ -212,7 +222,9 @@ class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
         return TemplateResponse(request, "admin/catalogue/itemversion/edit.html", context)
 
     def act_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
-        version = get_object_or_404(ItemVersion, pk=pk)
+        if not self.has_change_permission(request):
+            raise DjangoPermissionDenied
+        version = get_object_or_404(self.get_queryset(request), pk=pk)
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:catalogue_itemversion_change", args=[pk]))
         actor: Any = request.user
@@ -227,7 +239,7 @@ class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
     def attach_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_change_permission(request):
             raise DjangoPermissionDenied
-        version = get_object_or_404(ItemVersion, pk=pk)
+        version = get_object_or_404(self.get_queryset(request), pk=pk)
         back = HttpResponseRedirect(reverse("admin:catalogue_itemversion_change", args=[pk]))
         if request.method != "POST":
             return back
@@ -253,7 +265,8 @@ class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
     def attachment_view(self, request: HttpRequest, attachment_pk: int) -> HttpResponseBase:
         if not self.has_view_permission(request):
             raise DjangoPermissionDenied
-        attachment = get_object_or_404(Attachment, pk=attachment_pk)
+        in_scope = selectors.items_for_management(request.user)
+        attachment = get_object_or_404(Attachment.objects.filter(item__in=in_scope), pk=attachment_pk)
         try:
             handle = attachment.file.open("rb")
         except FileNotFoundError:
@@ -348,6 +361,9 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
 class ImplementationItemAdmin(admin.ModelAdmin[ImplementationItem]):
     list_display = ["implementation_code", "basic_item", "created_at"]
     search_fields = ["implementation_code"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ImplementationItem]:
+        return super().get_queryset(request).filter(pk__in=selectors.items_for_management(request.user).values("pk"))
 
     def has_change_permission(self, request: HttpRequest, obj: ImplementationItem | None = None) -> bool:
         return False

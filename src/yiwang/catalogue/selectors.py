@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When, Window
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When, Window
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from yiwang.catalogue.constants import VersionStatus
 from yiwang.catalogue.models import Attachment, ImplementationItem, ItemVersion, Organisation
 from yiwang.common.models import Division
+from yiwang.identity import authz
 
 GENERATION_KEY = "catalogue:generation"
 
@@ -380,11 +381,51 @@ def public_attachment(implementation_code: str, reference: str) -> Attachment | 
 # --- management -----------------------------------------------------------------------------------
 
 
-def versions_for_management(statuses: Iterable[str] | None = None) -> QuerySet[ItemVersion]:
-    qs = ItemVersion.objects.select_related("department", "region")
+MANAGE = "catalogue.manage"  # the authz action of catalogue managers (services.MANAGE)
+
+
+def version_scope(actor: Any, action: str = MANAGE) -> Q:
+    """The versions ``actor`` reaches for ``action``: its department's, inside its region (all for admins)."""
+    return authz.scope_q(actor, action, department_field="department", division_field="region_code")
+
+
+def versions_for_management(actor: Any, statuses: Iterable[str] | None = None) -> QuerySet[ItemVersion]:
+    """Every version ``actor`` may manage, newest change first; other departments' rows are never listed."""
+    qs = ItemVersion.objects.filter(version_scope(actor)).select_related("department", "region")
     if statuses:
         qs = qs.filter(status__in=list(statuses))
     return qs.order_by("-updated_at")
+
+
+def items_for_management(actor: Any) -> QuerySet[ImplementationItem]:
+    """Items whose latest version ``actor`` may manage (an item belongs where its latest version says)."""
+    qs = ImplementationItem.objects.all()
+    if authz.unscoped(actor, MANAGE):
+        return qs
+    return qs.filter(pk__in=latest_versions().filter(version_scope(actor)).values("item_id"))
+
+
+def latest_versions() -> QuerySet[ItemVersion]:
+    """The latest version of every item (one row per item)."""
+    latest = ItemVersion.objects.filter(item=OuterRef("item")).order_by("-number").values("pk")[:1]
+    return ItemVersion.objects.filter(pk=Subquery(latest))
+
+
+def department_items(actor: Any, action: str = "staff.workbench") -> QuerySet[ItemVersion]:
+    """The latest version of each item of ``actor``'s department in their region, by name (the workbench)."""
+    return (
+        latest_versions()
+        .filter(version_scope(actor, action))
+        .select_related("department", "region")
+        .defer("content", "search_text")
+        .order_by("name", "implementation_code")
+    )
+
+
+def current_counts_by_region(prefix: str) -> dict[str, int]:
+    """Items in force per region code, for every region code under ``prefix`` ("" for the whole country)."""
+    qs = ItemVersion.objects.current().filter(region_code__startswith=prefix).order_by()
+    return dict(qs.values_list("region_code").annotate(n=Count("id")))
 
 
 def export_contents(*, include_drafts: bool = False) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yiwang.audit import services as audit
-from yiwang.audit.actors import SCHEDULER, Actor, SystemActor, actor_label
+from yiwang.audit.actors import SCHEDULER, Actor, actor_label
 from yiwang.catalogue.constants import TRANSITIONS, VersionStatus
 from yiwang.catalogue.models import (
     ATTACHMENT_REFERENCE_MAX_LENGTH,
@@ -43,23 +43,87 @@ from yiwang.catalogue.selectors import GENERATION_KEY, attachments_generation_ke
 from yiwang.common import outbox
 from yiwang.common.errors import InvalidInput, InvalidTransition, PermissionDenied
 from yiwang.common.models import Division
+from yiwang.identity import authz
 
-MANAGE = "catalogue.manage_catalogue"
-PUBLISH = "catalogue.publish_catalogue"
+# Actions of the one authorisation layer (yiwang.identity.authz): role and scope (department, region).
+MANAGE = "catalogue.manage"
+PUBLISH = "catalogue.publish"
+# Django permissions: an additional gate of the admin site only (catalogue/admin.py).
+MANAGE_PERMISSION = "catalogue.manage_catalogue"
+PUBLISH_PERMISSION = "catalogue.publish_catalogue"
+
+_NO_PERMISSION = gettext_lazy("You do not have permission to change the catalogue.")
+_OUT_OF_SCOPE = gettext_lazy("You may change only catalogue items of your own department and region.")
 
 
 # --- permissions and context ----------------------------------------------------------------------
 
 
-def can(actor: Actor, permission: str) -> bool:
-    if isinstance(actor, SystemActor):
+def can(actor: Actor, action: str, *, version: ItemVersion | None = None) -> bool:
+    """May ``actor`` do ``action`` (``MANAGE`` or ``PUBLISH``) at all, or to this version (its department and
+    region)?"""
+    if version is None:
+        return authz.allowed(actor, action)
+    return authz.allowed(actor, action, department_id=version.department_id, division_code=version.region_code)
+
+
+def _require(actor: Actor, action: str) -> None:
+    """The role part: someone without a catalogue role is told so, before anything about scope."""
+    if not authz.allowed(actor, action):
+        raise PermissionDenied(_NO_PERMISSION)
+
+
+def _require_version(actor: Actor, action: str, version: ItemVersion) -> None:
+    _require(actor, action)
+    if authz.unscoped(actor, action):
+        return
+    # The stored department and region decide, not whatever a caller's copy of the version says.
+    stored = ItemVersion.objects.filter(pk=version.pk).values_list("department_id", "region_code").first()
+    department_id, region_code = stored or (version.department_id, version.region_code)
+    authz.check(actor, action, department_id=department_id, division_code=region_code, message=_OUT_OF_SCOPE)
+
+
+def _content_department_id(content: dict[str, Any]) -> int | None:
+    """The organisation a draft of this content would belong to, if the catalogue knows it already."""
+    body = content.get("implementing_body") or {}
+    bodies = Organisation.objects.all()
+    if body.get("uscc"):
+        bodies = bodies.filter(uscc=body["uscc"])
+    else:  # as _resolve_organisation finds a body without a code: by name within the item's region
+        bodies = bodies.filter(uscc__isnull=True, name=body.get("name", ""), division_id=content.get("region_code"))
+    return bodies.values_list("pk", flat=True).first()
+
+
+def _in_scope(actor: Actor, action: str, content: dict[str, Any], item: ImplementationItem | None) -> bool:
+    """Whether ``actor`` may write this content (and, for a known item, touch that item) under ``action``.
+
+    Both sides count: a manager can neither write an item for another department's body nor take another
+    department's item over by naming their own body in it.
+    """
+    if authz.unscoped(actor, action):
         return True
-    return bool(actor.is_active and actor.has_perm(permission))  # type: ignore[attr-defined]  # auth user API
+    department_id = _content_department_id(content)
+    # A body the catalogue does not know yet is nobody's department: only unscoped actors introduce it.
+    if department_id is None or not authz.allowed(
+        actor, action, department_id=department_id, division_code=str(content.get("region_code", ""))
+    ):
+        return False
+    return item is None or _item_in_scope(actor, action, item)
 
 
-def _require(actor: Actor, permission: str) -> None:
-    if not can(actor, permission):
-        raise PermissionDenied(gettext_lazy("You do not have permission to change the catalogue."))
+def _item_in_scope(actor: Actor, action: str, item: ImplementationItem) -> bool:
+    if authz.unscoped(actor, action):
+        return True
+    latest = item.versions.order_by("-number").values_list("department_id", "region_code").first()
+    if latest is None:
+        return False  # an item without versions has no department yet
+    return authz.allowed(actor, action, department_id=latest[0], division_code=latest[1])
+
+
+def _require_item(actor: Actor, action: str, item: ImplementationItem) -> None:
+    _require(actor, action)
+    if not _item_in_scope(actor, action, item):
+        raise PermissionDenied(_OUT_OF_SCOPE)
 
 
 def rule_context() -> RuleContext:
@@ -178,6 +242,9 @@ def _save_draft_locked(
         item = ImplementationItem.objects.select_for_update().get(pk=item.pk)
         if code and item.implementation_code and code != item.implementation_code:
             raise InvalidInput(gettext_lazy("The implementation code of an existing item cannot change."))
+    # Checked on the locked item, before anything is written.
+    if not _in_scope(actor, MANAGE, content, item):
+        raise PermissionDenied(_OUT_OF_SCOPE)
     created = item is None
     if item is None:
         item = ImplementationItem.objects.create(implementation_code=code)
@@ -310,14 +377,14 @@ def _blocking_or_raise(version: ItemVersion) -> list[Violation]:
 
 
 def submit_for_review(*, actor: Actor, version: ItemVersion) -> ItemVersion:
-    _require(actor, MANAGE)
+    _require_version(actor, MANAGE, version)
     with transaction.atomic():
         _blocking_or_raise(version)
         return _transition(actor=actor, version=version, to=VersionStatus.IN_REVIEW, submitted_at=timezone.now())
 
 
 def return_to_draft(*, actor: Actor, version: ItemVersion, reason: str) -> ItemVersion:
-    _require(actor, PUBLISH)
+    _require_version(actor, PUBLISH, version)
     if not reason.strip():
         raise InvalidInput(gettext_lazy("Say why the version goes back to draft."))
     with transaction.atomic():
@@ -331,7 +398,7 @@ def _start_of_day(day: dt.date) -> dt.datetime:
 def publish(*, actor: Actor, version: ItemVersion, now: dt.datetime | None = None) -> ItemVersion:
     """Freeze a reviewed version and schedule it: it takes effect at its planned effective date (or now)
     and ends at its planned cancel date; the version it replaces ends where it begins."""
-    _require(actor, PUBLISH)
+    _require_version(actor, PUBLISH, version)
     now = now or timezone.now()
     content = version.content
     valid_from = (
@@ -390,7 +457,7 @@ def publish(*, actor: Actor, version: ItemVersion, now: dt.datetime | None = Non
 
 def withdraw(*, actor: Actor, version: ItemVersion, reason: str, now: dt.datetime | None = None) -> ItemVersion:
     """Take a published version off the public catalogue at once (事项取消/暂停)."""
-    _require(actor, PUBLISH)
+    _require_version(actor, PUBLISH, version)
     if not reason.strip():
         raise InvalidInput(gettext_lazy("Say why the item is withdrawn."))
     now = now or timezone.now()
@@ -498,8 +565,12 @@ def parse_document(document: Any) -> list[dict[str, Any]]:
 def import_items(*, actor: Actor, items: Sequence[dict[str, Any]], publish_clean: bool = False) -> ImportReport:
     """Import a file's items all-or-nothing. Same implementation code again updates the open draft or
     opens a new draft version, never a duplicate item. With ``publish_clean`` items without blocking
-    violations go straight through review to publication (used for trusted bulk loads such as demo data)."""
-    _require(actor, PUBLISH if publish_clean else MANAGE)
+    violations go straight through review to publication (used for trusted bulk loads such as demo data).
+    A scoped actor imports only items of their own department and region: one item outside it refuses the
+    whole file, naming every such item."""
+    action = PUBLISH if publish_clean else MANAGE
+    _require(actor, action)
+    _refuse_out_of_scope(actor, action, items)
     report = ImportReport()
     context = rule_context()
     with transaction.atomic():
@@ -526,6 +597,28 @@ def import_items(*, actor: Actor, items: Sequence[dict[str, Any]], publish_clean
     return report
 
 
+def _refuse_out_of_scope(actor: Actor, action: str, items: Sequence[dict[str, Any]]) -> None:
+    if authz.unscoped(actor, action):
+        return
+    codes = [c for c in (content.get("implementation_code") for content in items) if c]
+    known = {i.implementation_code: i for i in ImplementationItem.objects.filter(implementation_code__in=codes)}
+    offending = [
+        str(content.get("implementation_code") or content.get("name", ""))
+        for content in items
+        if not _in_scope(actor, action, content, known.get(content.get("implementation_code") or ""))
+    ]
+    if offending:
+        shown = ", ".join(offending[:10]) + (" …" if len(offending) > 10 else "")
+        raise PermissionDenied(
+            gettext_lazy(
+                "You may import only items of your own department and region. Nothing was imported; "
+                "%(count)d items are outside it: %(items)s"
+            )
+            % {"count": len(offending), "items": shown},
+            details=[{"item": code, "message": str(_OUT_OF_SCOPE)} for code in offending],
+        )
+
+
 # --- organisations and roles ----------------------------------------------------------------------
 
 
@@ -536,6 +629,11 @@ def upsert_organisation(
     with transaction.atomic():
         division = Division.objects.filter(code=division_code).first() if division_code else None
         org = Organisation.objects.select_for_update().filter(uscc=uscc).first() if uscc else None
+        # A scoped manager keeps their own department's record; new bodies come from unscoped actors.
+        if not authz.unscoped(actor, MANAGE) and (
+            org is None or not authz.allowed(actor, MANAGE, department_id=org.pk, division_code=division_code)
+        ):
+            raise PermissionDenied(_OUT_OF_SCOPE)
         before = None
         if org is None:
             org = Organisation(uscc=uscc or None)
@@ -722,7 +820,7 @@ def attach_document(*, actor: Actor, item: ImplementationItem, reference: str, u
     input is refused before anything is stored; should the write itself fail, the stored file is removed
     again. A replaced file is deleted after commit (a rollback of a caller's outer transaction can leave an
     unreferenced file behind, never a row without its file)."""
-    _require(actor, MANAGE)
+    _require_item(actor, MANAGE, item)
     reference = reference.strip()
     file_type = _validate_attachment(item, reference, upload)
     digest = hashlib.sha256()

@@ -87,9 +87,7 @@ def rotate_keys(*, actor: Actor, reindex: bool = False, batch_size: int = 500, p
                         obj = model._default_manager.get(pk=pk)
                         for index_field, value_field, purpose in indexes:
                             value = getattr(obj, value_field)
-                            updates[_column(model, index_field)] = (
-                                blind_index(value, purpose=purpose) if value else ""
-                            )
+                            updates[_column(model, index_field)] = blind_index(value, purpose=purpose) if value else ""
                     _write_raw(table, pk, updates)
                 total += len(raw)
             bar.update(len(chunk))

@@ -349,14 +349,13 @@ def request_code(*, phone: str, purpose: CodePurpose) -> None:
     to an account, but the caller is told the same either way (no account enumeration by phone)."""
     phone = clean_phone(phone)
     index = blind_index(phone, purpose=PHONE_PURPOSE)
+    # One code a minute per number and purpose (SMS costs money, floods annoy), counted for every number —
+    # whether it has an account or not, so the limit itself does not reveal which numbers are registered.
+    if not cache.add(f"identity:code-sent:{purpose}:{index}", 1, timeout=60):
+        raise _invalid("phone", _("A code was sent less than a minute ago. Please wait before asking again."))
     if purpose in {CodePurpose.LOGIN, CodePurpose.RESET} and not Account.objects.filter(phone_index=index).exists():
         return
     now = timezone.now()
-    # One code a minute per number and purpose: SMS costs money and floods annoy.
-    if OneTimeCode.objects.filter(
-        phone_index=index, purpose=purpose, created_at__gt=now - dt.timedelta(seconds=60)
-    ).exists():
-        raise _invalid("phone", _("A code was sent less than a minute ago. Please wait before asking again."))
     code = f"{secrets.randbelow(1_000_000):06d}"
     with transaction.atomic():
         OneTimeCode.objects.filter(phone_index=index, purpose=purpose, used_at__isnull=True).update(used_at=now)
@@ -408,7 +407,9 @@ def _use_code(*, phone: str, purpose: CodePurpose, code: str) -> None:
 def sign_in_with_code(*, phone: str, code: str, client_ip: str = "") -> User:
     phone = clean_phone(phone)
     index = blind_index(phone, purpose=PHONE_PURPOSE)
-    account = Account.objects.select_related("user").filter(phone_index=index).first()
+    accounts = list(Account.objects.select_related("user").filter(phone_index=index)[:2])
+    # A number shared by two accounts (a family phone) cannot say whose account to open: password only.
+    account = accounts[0] if len(accounts) == 1 else None
     try:
         _use_code(phone=phone, purpose=CodePurpose.LOGIN, code=code)
     except InvalidInput:
@@ -428,8 +429,8 @@ def reset_password(*, phone: str, code: str, new_password: str) -> User:
     account = (
         Account.objects.select_related("user").filter(phone_index=blind_index(phone, purpose=PHONE_PURPOSE)).first()
     )
-    if account is not None:
-        _check_password(new_password, account.user)
+    # Strength is checked the same way whether or not the number has an account (no enumeration by reply).
+    _check_password(new_password, account.user if account is not None else None)
     _use_code(phone=phone, purpose=CodePurpose.RESET, code=code)
     if account is None:
         raise _invalid("code", _("The code is wrong or has expired. Ask for a new one."))
@@ -445,6 +446,19 @@ def reset_password(*, phone: str, code: str, new_password: str) -> User:
 # --- second factor (TOTP) for staff ---------------------------------------------------------------
 
 
+def _refuse_while_throttled(device: TOTPDevice) -> None:
+    # django-otp refuses every token for 1 s, 2 s, 4 s … after failures; saying "wrong" then would mislead.
+    allowed, detail = device.verify_is_allowed()
+    if not allowed:
+        seconds = ""
+        if detail and detail.get("locked_until") is not None:
+            seconds = str(max(1, int((detail["locked_until"] - timezone.now()).total_seconds()) + 1))
+        raise _invalid(
+            "token",
+            _("Too many wrong codes. Wait %(seconds)s seconds and try again.") % {"seconds": seconds or "1"},
+        )
+
+
 def start_totp_enrolment(*, actor: User) -> TOTPDevice:
     """A new, unconfirmed authenticator for ``actor``; it counts only after ``confirm_totp``."""
     with transaction.atomic():
@@ -457,6 +471,7 @@ def start_totp_enrolment(*, actor: User) -> TOTPDevice:
 def confirm_totp(*, actor: User, device: TOTPDevice, token: str) -> TOTPDevice:
     if device.user_id != actor.pk or device.confirmed:
         raise PermissionDenied(_("This authenticator is not yours to confirm."))
+    _refuse_while_throttled(device)
     if not device.verify_token((token or "").strip()):
         raise _invalid("token", _("The code from the authenticator app is wrong. Check the phone's clock and retry."))
     with transaction.atomic():
@@ -470,12 +485,20 @@ def confirm_totp(*, actor: User, device: TOTPDevice, token: str) -> TOTPDevice:
 
 def verify_totp(*, actor: User, token: str) -> TOTPDevice:
     """The confirmed device that accepts ``token`` (django-otp refuses reuse of a token within its step)."""
+    refusal: InvalidInput | None = None
     for device in TOTPDevice.objects.filter(user=actor, confirmed=True):
+        try:
+            _refuse_while_throttled(device)
+        except InvalidInput as exc:
+            refusal = exc
+            continue
         if device.verify_token((token or "").strip()):
             return device
     with transaction.atomic():
         audit.record(actor=actor, action="identity.mfa_failed", object_type="auth.user", object_id=actor.pk)
-    raise _invalid("token", _("The code from the authenticator app is wrong. Check the phone's clock and retry."))
+    raise refusal or _invalid(
+        "token", _("The code from the authenticator app is wrong. Check the phone's clock and retry.")
+    )
 
 
 def reset_totp(*, actor: Actor, user: User) -> None:
@@ -653,6 +676,9 @@ def _agent_account(id_number: str, name: str) -> Account:
 def _clean_period(valid_from: dt.datetime | None, valid_until: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     now = timezone.now()
     start = valid_from or now
+    # Authority cannot be granted backwards for acts already done; today (local) is the earliest start.
+    if start < timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0):
+        raise _invalid("valid_from", _("An agency cannot start in the past."))
     if valid_until <= start:
         raise _invalid("valid_until", _("The end of the period must be after its start."))
     if valid_until <= now:
@@ -698,6 +724,12 @@ def grant_agency(
         raise _invalid("agent_id_number", _("You cannot appoint yourself as your own proxy."))
     start, end = _clean_period(valid_from, valid_until)
     codes = _clean_item_codes(all_items, item_codes)
+    existing = Agency.objects.filter(agent=agent.user, revoked_at__isnull=True, valid_until__gt=timezone.now())
+    existing = existing.filter(enterprise=enterprise) if enterprise else existing.filter(principal_user=actor)
+    if existing.exists():
+        raise _invalid(
+            "agent_id_number", _("This agent already holds an agency from you; revoke it before granting anew.")
+        )
     with transaction.atomic():
         agency = Agency.objects.create(
             principal_kind=PrincipalKind.ENTERPRISE if enterprise else PrincipalKind.PERSON,
@@ -765,12 +797,28 @@ def agency_for_act(*, agent: Any, agency_id: int, basic_code: str | None = None)
     if agency.revoked_at is not None:
         raise PermissionDenied(_("This agency has been revoked."))
     if now >= agency.valid_until:
-        raise PermissionDenied(_("This agency expired on %(date)s.") % {"date": f"{agency.valid_until:%Y-%m-%d}"})
+        until = timezone.localtime(agency.valid_until)
+        raise PermissionDenied(_("This agency expired on %(date)s.") % {"date": f"{until:%Y-%m-%d %H:%M}"})
     if now < agency.valid_from:
-        raise PermissionDenied(_("This agency starts on %(date)s.") % {"date": f"{agency.valid_from:%Y-%m-%d}"})
+        start = timezone.localtime(agency.valid_from)
+        raise PermissionDenied(_("This agency starts on %(date)s.") % {"date": f"{start:%Y-%m-%d %H:%M}"})
     if basic_code is not None and not agency.covers(basic_code):
         raise PermissionDenied(_("This agency does not cover this item."))
     return agency
+
+
+def stop_acting(*, actor: User, agency: Agency | None) -> None:
+    """The agent goes back to acting for themselves (recorded, like the start)."""
+    if agency is None:
+        return
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action="identity.acting_stopped",
+            object_type="identity.agency",
+            object_id=agency.pk,
+            on_behalf_of=agency.principal_label,
+        )
 
 
 def start_acting(*, actor: User, agency_id: int) -> Agency:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from yiwang.portal import views
+from yiwang.portal import account_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -18,4 +18,16 @@ urlpatterns = [
     path("departments/", views.departments, name="departments"),
     path("regions/", views.regions, name="regions"),
     path("regions/<str:code>/", views.region_detail, name="region"),
+    # Identity: the names login, logout, account and totp are used by settings and middleware.
+    path("login/", account_views.login_view, name="login"),
+    path("logout/", account_views.logout_view, name="logout"),
+    path("register/", account_views.register_view, name="register"),
+    path("password/reset/", account_views.password_reset_view, name="password_reset"),
+    path("account/", account_views.account_view, name="account"),
+    path("account/totp/", account_views.totp_view, name="totp"),
+    path("account/enterprises/", account_views.enterprises_view, name="enterprises"),
+    path("account/agencies/", account_views.agencies_view, name="agencies"),
+    path("account/agencies/<int:pk>/revoke/", account_views.agency_revoke, name="agency_revoke"),
+    path("account/agencies/<int:pk>/act/", account_views.agency_act, name="agency_act"),
+    path("account/acting/stop/", account_views.stop_acting, name="stop_acting"),
 ]

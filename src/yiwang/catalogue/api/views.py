@@ -18,6 +18,7 @@ from yiwang.catalogue.api import serializers as s
 from yiwang.catalogue.constants import VersionStatus
 from yiwang.catalogue.models import ImplementationItem, ItemVersion, Organisation
 from yiwang.common.models import Division
+from yiwang.identity import authz
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -140,14 +141,21 @@ class DivisionListView(generics.ListAPIView[Division]):
 
 
 class CanManageCatalogue(permissions.BasePermission):
+    """A catalogue role (authz ``catalogue.manage``); which versions it reaches is the selectors' and services'
+    business (department and region)."""
+
     message = gettext_lazy("You do not have permission to change the catalogue.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perm(services.MANAGE))
+        return authz.allowed(request.user, services.MANAGE)
 
 
-@extend_schema(summary="All versions (managers); POST saves a draft")
+def _managed_version(request: Request, pk: int) -> ItemVersion:
+    # Another department's version is "not found", as the list never shows it.
+    return get_object_or_404(selectors.versions_for_management(request.user), pk=pk)
+
+
+@extend_schema(summary="Versions of the caller's department and region (managers); POST saves a draft")
 class ManagedVersionListView(APIView):
     permission_classes = [CanManageCatalogue]
 
@@ -157,7 +165,7 @@ class ManagedVersionListView(APIView):
     )
     def get(self, request: Request) -> Response:
         statuses = [request.query_params["status"]] if request.query_params.get("status") else None
-        qs = selectors.versions_for_management(statuses)[:500]
+        qs = selectors.versions_for_management(request.user, statuses)[:500]
         return Response(s.ManagedVersionSerializer(qs, many=True).data)
 
     @extend_schema(request=s.ContentInputSerializer, responses={201: s.ManagedVersionSerializer})
@@ -173,11 +181,11 @@ class ManagedVersionDetailView(APIView):
 
     @extend_schema(responses=s.ManagedVersionSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(s.ManagedVersionSerializer(get_object_or_404(ItemVersion, pk=pk)).data)
+        return Response(s.ManagedVersionSerializer(_managed_version(request, pk)).data)
 
     @extend_schema(request=s.ContentInputSerializer, responses=s.ManagedVersionSerializer)
     def put(self, request: Request, pk: int) -> Response:
-        version = get_object_or_404(ItemVersion, pk=pk)
+        version = _managed_version(request, pk)
         payload = s.ContentInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         updated = services.save_draft(actor=request.user, content=payload.validated_data["content"], item=version.item)  # type: ignore[arg-type]
@@ -193,7 +201,7 @@ class ManagedVersionActionView(APIView):
     def post(self, request: Request, pk: int, action: str) -> Response:
         if action not in services.LIFECYCLE_ACTIONS:
             raise Http404
-        version = get_object_or_404(ItemVersion, pk=pk)
+        version = _managed_version(request, pk)
         reason = str(request.data.get("reason", "")) if hasattr(request.data, "get") else ""
         version = services.act_on_version(actor=request.user, version=version, action=action, reason=reason)  # type: ignore[arg-type]
         return Response(s.ManagedVersionSerializer(version).data)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -282,15 +282,11 @@ def test_only_the_version_in_force_links_the_files(client: Client, published: An
     assert links(client.get(f"/items/{code}/versions/1/").content.decode()) == {}
 
 
-def staff(user: User) -> User:
-    user.is_staff = True
-    user.save()
-    return user
-
-
-def test_a_manager_attaches_a_file_in_the_admin(client: Client, manager: User, published: Any) -> None:
+def test_a_manager_attaches_a_file_in_the_admin(
+    staff_client: Callable[[User], Client], manager: User, published: Any
+) -> None:
     version = published()
-    client.force_login(staff(manager))
+    client = staff_client(manager)  # staff pass the TOTP second factor before any admin page
     change_url = reverse("admin:catalogue_itemversion_change", args=[version.pk])
     page = client.get(change_url).content.decode()
     assert 'id="attachments"' in page
@@ -318,13 +314,15 @@ def test_a_manager_attaches_a_file_in_the_admin(client: Client, manager: User, p
 
 
 def test_staff_without_catalogue_roles_cannot_attach_or_download_in_the_admin(
-    client: Client, citizen: User, published: Any, manager: User
+    staff_client: Callable[[User], Client], citizen: User, published: Any, manager: User
 ) -> None:
     version = published()
     attachment = services.attach_document(
         actor=manager, item=version.item, reference="forms/application.pdf", upload=upload(PDF)
     )
-    client.force_login(staff(citizen))
+    citizen.is_staff = True  # an admin-site user without a catalogue role
+    citizen.save()
+    client = staff_client(citizen)
     response = client.post(
         reverse("admin:catalogue_itemversion_attach", args=[version.pk]),
         {"reference": "samples/licence.pdf", "file": upload(PDF)},

@@ -150,18 +150,19 @@ def test_planned_effective_and_cancel_dates_take_effect_by_themselves(publisher)
         assert v2.status == VersionStatus.WITHDRAWN
 
 
-def test_a_basic_item_is_registered_once_and_shared_across_regions(publisher) -> None:
+def test_a_basic_item_is_registered_once_and_shared_across_regions(publisher, admin) -> None:
     from yiwang.catalogue.tests.factories import OTHER_BODY_USCC
 
     services.save_draft(actor=publisher, content=item_content())
     other = item_content(
         region_code="370811", implementing_body={"name": "济宁市任城区市场监督管理局", "uscc": OTHER_BODY_USCC}
     )
-    services.save_draft(actor=publisher, content=other)
+    # Another department's body in another region: not the department-A publisher's, so an administrator's.
+    services.save_draft(actor=admin, content=other)
     basic = BasicItem.objects.get(code="000131128000")
     assert basic.implementations.count() == 2
     # 同一事项、同一标准: a locality cannot rename the nationally fixed name.
-    renamed = services.save_draft(actor=publisher, content={**other, "name": "个体户开业"})
+    renamed = services.save_draft(actor=admin, content={**other, "name": "个体户开业"})
     assert renamed.violation_count >= 1
     assert BasicItem.objects.get(code="000131128000").name == "个体工商户登记"
 

@@ -246,3 +246,22 @@ def test_password_reset_with_a_weak_password_keeps_the_code_and_the_old_password
 def test_passwords_are_hashed_with_argon2(system):
     user = register(system)
     assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")  # OWASP parameters (hashers.py)
+
+
+def test_the_code_rate_limit_does_not_reveal_which_numbers_have_accounts(system, sms):
+    services.request_code(phone="13912345678", purpose=CodePurpose.LOGIN)  # no account: nothing sent
+    with pytest.raises(InvalidInput, match="less than a minute"):
+        services.request_code(phone="13912345678", purpose=CodePurpose.LOGIN)
+
+
+def test_a_phone_shared_by_two_accounts_cannot_sign_in_by_sms(system, sms):
+    register(system)
+    register(system, "agent", phone=PEOPLE["citizen"].phone)
+    services.request_code(phone=PEOPLE["citizen"].phone, purpose=CodePurpose.LOGIN)
+    with pytest.raises(InvalidInput):
+        services.sign_in_with_code(phone=PEOPLE["citizen"].phone, code=_code_from(sms))
+
+
+def test_reset_refuses_a_weak_password_the_same_way_for_unknown_numbers(system, sms):
+    with pytest.raises(InvalidInput, match="not strong"):
+        services.reset_password(phone="13912345678", code="123456", new_password="123")

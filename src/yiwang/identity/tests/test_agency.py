@@ -142,7 +142,7 @@ def test_someone_else_cannot_use_an_agency(agent, citizen):
         ({"agent_id_number": "330106"}, "not valid"),
         ({"agent_name": "王八"}, "does not match"),
         ({"agent_id_number": PEOPLE["stranger"].id_number, "agent_name": PEOPLE["stranger"].name}, "must register"),
-        ({"valid_until": "past"}, "already ended"),
+        ({"valid_until": "past"}, "after its start"),
         ({"valid_until": "far"}, "at most three years"),
         ({"all_items": False}, "at least one item"),
         ({"all_items": False, "item_codes": ["999999999999"]}, "Unknown item codes"),
@@ -159,7 +159,6 @@ def test_bad_grants_are_refused_and_change_nothing(agent, enterprise, enterprise
     data.update(changes)
     if data["valid_until"] == "past":
         data["valid_until"] = timezone.now() - dt.timedelta(days=1)
-        data["valid_from"] = timezone.now() - dt.timedelta(days=30)
     elif data["valid_until"] == "far":
         data["valid_until"] = timezone.now() + dt.timedelta(days=5 * 365)
     before = (Agency.objects.count(), AuditRecord.objects.count())
@@ -212,3 +211,34 @@ def test_an_unverified_person_cannot_appoint_a_proxy(unverified, agent):
             all_items=True,
             valid_until=in_a_year(),
         )
+
+
+def test_a_second_agency_for_the_same_agent_and_principal_is_refused(agent, enterprise, enterprise_rep):
+    with pytest.raises(InvalidInput, match="already holds"):
+        services.grant_agency(
+            actor=enterprise_rep,
+            enterprise=enterprise,
+            agent_id_number=PEOPLE["agent"].id_number,
+            agent_name=PEOPLE["agent"].name,
+            all_items=True,
+            valid_until=in_a_year(),
+        )
+
+
+def test_an_agency_cannot_start_in_the_past(citizen, agent):
+    with pytest.raises(InvalidInput, match="cannot start in the past"):
+        services.grant_agency(
+            actor=citizen,
+            agent_id_number=PEOPLE["agent"].id_number,
+            agent_name=PEOPLE["agent"].name,
+            all_items=True,
+            valid_from=timezone.now() - dt.timedelta(days=10),
+            valid_until=in_a_year(),
+        )
+
+
+def test_stopping_to_act_is_recorded(agent):
+    agency = Agency.objects.get(agent=agent)
+    services.stop_acting(actor=agent, agency=agency)
+    record = AuditRecord.objects.get(action="identity.acting_stopped")
+    assert record.actor == agent and record.on_behalf_of.startswith("enterprise:")

@@ -128,3 +128,12 @@ def test_administrator_resets_a_lost_authenticator(admin, clerk):
     services.reset_totp(actor=admin, user=clerk)
     assert not TOTPDevice.objects.filter(user=clerk).exists()
     assert AuditRecord.objects.filter(action="identity.mfa_reset", actor=admin).exists()
+
+
+def test_a_throttled_authenticator_says_wait_not_wrong(clerk):
+    device = services.start_totp_enrolment(actor=clerk)
+    with translation.override("en"), pytest.raises(InvalidInput, match="wrong"):
+        services.confirm_totp(actor=clerk, device=device, token="000000" if token(device) != "000000" else "111111")
+    device.refresh_from_db()
+    with translation.override("en"), pytest.raises(InvalidInput, match="Wait"):
+        services.confirm_totp(actor=clerk, device=device, token=token(device))
