@@ -524,7 +524,7 @@ def ensure_roles(*, actor: Actor) -> None:
 
     catalogue.ensure_roles(actor=actor)
     admin_perms = Permission.objects.filter(
-        content_type__app_label__in=["identity", "registers", "oauth2_provider", "otp_totp", "auth"]
+        content_type__app_label__in=["identity", "registers", "oauth2_provider", "otp_totp", "auth", "catalogue"]
     )
     with transaction.atomic():
         for role in Role:

@@ -92,7 +92,7 @@ def register(db: Any) -> None:
 
 
 def lookup(client: Client, number: str, **extra: Any) -> Any:
-    return client.get("/api/v1/staff/persons/", {"id_number": number}, **extra)
+    return client.post("/api/v1/staff/persons/", {"id_number": number}, content_type="application/json", **extra)
 
 
 def test_a_reviewer_finds_a_person_of_their_region_in_clear_and_it_is_audited(
@@ -135,7 +135,8 @@ def test_a_malformed_number_is_a_400_and_records_nothing(
     response = lookup(client, bad)
     assert response.status_code == 400
     assert bad not in response.content.decode()
-    assert client.get("/api/v1/staff/persons/").status_code == 400  # no number at all
+    assert client.post("/api/v1/staff/persons/", {}, content_type="application/json").status_code == 400
+    assert client.get("/api/v1/staff/persons/", {"id_number": ZHANG.id_number}).status_code == 405  # never in a URL
     assert not AuditRecord.objects.filter(action="registers.person_lookup").exists()
 
 
@@ -201,4 +202,4 @@ def test_others_cannot_read_the_audit_log(
 def test_staff_without_the_second_factor_are_refused_by_the_api(client: Client, reviewer_a: User) -> None:
     client.force_login(reviewer_a)  # signed in, TOTP not passed
     assert client.get("/api/v1/me/").status_code == 403
-    assert client.get("/api/v1/staff/persons/", {"id_number": ZHANG.id_number}).status_code == 403
+    assert lookup(client, ZHANG.id_number).status_code == 403

@@ -173,7 +173,7 @@ ROWS = [
     Row("api-my-agencies", "get", lambda w: "/api/v1/me/agencies/", everyone_signed_in(anonymous=403)),
     Row(
         "api-person-lookup",
-        "get",
+        "post",
         lambda w: "/api/v1/staff/persons/",
         api(LOOKERS, reviewer_b=404),
         data=lambda w: {"id_number": ZHANG.id_number},
