@@ -31,6 +31,7 @@ from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -392,7 +393,7 @@ def _status(agency: Agency, now: Any) -> tuple[str, str]:
         return "pending", _("Not yet in force")
     if now >= agency.valid_until:
         return "expired", _("Expired")
-    return "in_force", _("In force")
+    return "in_force", pgettext("agency status", "In force")
 
 
 def _person_of(user: Any) -> tuple[str, str]:
