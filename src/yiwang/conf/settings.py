@@ -216,11 +216,28 @@ YIWANG_STAFF_REQUIRE_TOTP = env_bool("YIWANG_STAFF_REQUIRE_TOTP", True)
 
 # OpenID Connect provider for department systems (django-oauth-toolkit).
 _oidc_key_file = Path(env_str("YIWANG_OIDC_KEY_FILE", str(DATA_DIR / "oidc-signing-key.pem")))
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named so our migrations can refer to it
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": "",  # filled below from the key file
-    "PKCE_REQUIRED": True,  # authorization code + PKCE only (RFC 7636, S256)
-    "ALLOWED_CODE_CHALLENGE_METHODS": ["S256"],
+    "PKCE_REQUIRED": True,  # authorization code + PKCE only (RFC 7636; S256 enforced in identity/oidc.py)
+    # The issuer named in tokens and discovery; empty = the site root of the request (development).
+    "OIDC_ISS_ENDPOINT": env_str("YIWANG_OIDC_ISSUER", ""),
+    # Previous signing keys stay published in the JWKS during rotation, so tokens they signed still verify.
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": [Path(p).read_text() for p in env_list("YIWANG_OIDC_PREVIOUS_KEY_FILES", [])],
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,
+    # DOT's default lets refresh tokens live for ever; a working day is enough for a department system.
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("YIWANG_OAUTH_REFRESH_SECONDS", 8 * 3600, minimum=300, maximum=30 * 86400),
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # OAuth 2.0 Security Best Current Practice (RFC 9700): no implicit or password grants, S256 only,
+    # tokens only in headers, iss in authorization responses, tokens stored hashed.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "OAUTH2_VALIDATOR_CLASS": "yiwang.identity.oidc.YiwangValidator",
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,

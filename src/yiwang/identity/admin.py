@@ -16,7 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from yiwang.catalogue.models import Organisation
 from yiwang.common.crypto import blind_index
 from yiwang.common.errors import DomainError
-from yiwang.identity import authz, services
+from yiwang.identity import (
+    admin_oidc,  # noqa: F401 - department systems: replaces DOT's Application admin
+    authz,
+    services,
+)
 from yiwang.identity.constants import Role
 from yiwang.identity.models import Account, Agency, Enterprise
 

@@ -40,7 +40,12 @@ class Account(models.Model):
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     # Staff only: the department (a catalogue organisation) and region whose records they may see.
     department = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="staff", verbose_name=_("department")
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("department"),
     )
     division = models.ForeignKey(
         Division, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("region")
@@ -201,3 +206,7 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# OpenID Connect / OAuth2 client policies live in their own module; importing them here registers the models.
+from yiwang.identity.models_oidc import *  # noqa: E402,F403

@@ -561,7 +561,7 @@ def agency_act(request: HttpRequest, pk: int) -> HttpResponseBase:
 def stop_acting(request: HttpRequest) -> HttpResponseBase:
     agency_id = request.session.get(acting.SESSION_KEY)
     if agency_id is not None:
-        agency = Agency.objects.filter(pk=agency_id, agent=request.user).first()
+        agency = Agency.objects.filter(pk=agency_id, agent=_user(request)).first()
         services.stop_acting(actor=_user(request), agency=agency)
         acting.stop_acting(request)
         messages.success(request, _("You act for yourself again."))

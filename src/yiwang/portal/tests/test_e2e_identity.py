@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from yiwang.audit.actors import SystemActor
 from yiwang.common.masking import mask_id_number
@@ -48,6 +48,12 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def zh_status(message: str) -> str:
+    """An agency status as the Chinese pages show it (a label with its own context)."""
+    with translation.override("zh-hans"):
+        return pgettext("agency status", message)
 
 
 def zh(message: str) -> str:
@@ -174,7 +180,7 @@ def test_an_agent_acts_for_an_enterprise_until_the_representative_revokes_it(
     granted = rep.locator("table.agency-table").first
     expect(granted).to_contain_text(li_si.name)
     expect(granted).to_contain_text(mask_id_number(li_si.id_number))
-    expect(granted.locator(".badge.status-in_force")).to_have_text(zh("In force"))
+    expect(granted.locator(".badge.status-in_force")).to_have_text(zh_status("In force"))
     assert li_si.id_number not in rep.content()
     rep.screenshot(path=str(ARTIFACTS / "identity-agencies-granted-zh.png"), full_page=True)
 
