@@ -13,9 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from yiwang.audit.actors import SystemActor
@@ -31,8 +33,10 @@ PASSWORD = "correct horse battery staple"  # noqa: S105 - a test fixture passwor
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
-    """Each test starts with an empty cache: cached pages must not leak between tests."""
+    """Each test starts with an empty cache and the default language: neither may leak between tests
+    (a request to an /en/ page leaves English active in the thread, which would change reverse())."""
     cache.clear()
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from yiwang.audit import services as audit
 from yiwang.audit.actors import SCHEDULER, Actor, actor_label
+from yiwang.catalogue import notes
 from yiwang.catalogue.constants import TRANSITIONS, VersionStatus
 from yiwang.catalogue.models import (
     ATTACHMENT_REFERENCE_MAX_LENGTH,
@@ -423,7 +424,7 @@ def publish(*, actor: Actor, version: ItemVersion, now: dt.datetime | None = Non
                     version=old,
                     to=VersionStatus.SUPERSEDED,
                     valid_until=old.valid_from,
-                    note=_("Replaced before taking effect by version %(n)d.") % {"n": version.number},
+                    note=notes.system_note(notes.REPLACED, n=version.number),
                 )
             elif old.valid_until is None or old.valid_until > valid_from:
                 ItemVersion.objects.filter(pk=old.pk).update(valid_until=valid_from)
@@ -432,7 +433,7 @@ def publish(*, actor: Actor, version: ItemVersion, now: dt.datetime | None = Non
                         actor=actor,
                         version=old,
                         to=VersionStatus.SUPERSEDED,
-                        note=_("Superseded by version %(n)d.") % {"n": version.number},
+                        note=notes.system_note(notes.SUPERSEDED, n=version.number),
                     )
         published = _transition(
             actor=actor,

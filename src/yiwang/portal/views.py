@@ -38,6 +38,7 @@ from yiwang.catalogue.constants import (
     VersionStatus,
 )
 from yiwang.catalogue.models import ItemVersion, Organisation
+from yiwang.catalogue.notes import display_note
 from yiwang.common.models import Division, DivisionLevel
 from yiwang.portal.caching import GUIDE_SECONDS, cached_list_page, cached_or_render
 from yiwang.portal.guide import build_guide
@@ -339,7 +340,7 @@ def history(request: HttpRequest, code: str) -> HttpResponse:
         {
             "version": v,
             "status": code_label(VersionStatus, v.status),
-            "notes": [n for n in [v.status_note, *(t.note for t in v.transitions.all())] if n],
+            "notes": [display_note(n) for n in [v.status_note, *(t.note for t in v.transitions.all())] if n],
             "previous": versions[i + 1].number if i + 1 < len(versions) else None,
         }
         for i, v in enumerate(versions)

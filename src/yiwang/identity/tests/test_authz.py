@@ -184,10 +184,12 @@ def test_a_proxy_reaches_the_principal_person_while_the_agency_is_in_force(citiz
 
 
 def test_check_raises_a_translated_permission_error(reviewer_b: User, department_a: Organisation) -> None:
-    with pytest.raises(PermissionDenied) as excinfo:
+    with translation.override("en"), pytest.raises(PermissionDenied) as excinfo:
         authz.check(reviewer_b, "staff.workbench", department_id=department_a.pk)
-    with translation.override("en"):
-        assert str(excinfo.value.message) == "You do not have permission to do this here."
+    assert str(excinfo.value.message) == "You do not have permission to do this here."
+    with translation.override("zh-hans"), pytest.raises(PermissionDenied) as excinfo:
+        authz.check(reviewer_b, "staff.workbench", department_id=department_a.pk)
+    assert str(excinfo.value.message) == "您无权在此执行该操作。"
     with pytest.raises(PermissionDenied) as excinfo:
         authz.check(reviewer_b, "audit.read", message="custom")
     assert excinfo.value.message == "custom"

@@ -378,6 +378,8 @@ def test_history_lists_public_versions_with_status_and_notes(client: Client, pub
     assert f'href="/en/items/{first.implementation_code}/diff/?from=1&to=2"' in page
     chinese = text_of(client.get(f"/items/{first.implementation_code}/versions/"))
     assert zh("Version history") in chinese and zh("Superseded") in chinese
+    # The system's note is stored language-neutrally and shown in the reader's language (catalogue/notes.py).
+    assert zh("Superseded by version %(n)d.") % {"n": 2} in chinese
 
 
 def test_an_old_version_shows_a_banner_and_the_current_one_does_not(

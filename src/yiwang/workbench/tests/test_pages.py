@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from yiwang.audit.actors import SystemActor
 from yiwang.audit.models import AuditRecord
@@ -26,6 +27,12 @@ StaffClient = Callable[[User], Client]
 ZHANG = PEOPLE["citizen"]
 SYSTEM = SystemActor("test")
 PAGES = ["workbench:home", "workbench:items", "workbench:persons", "workbench:audit", "workbench:region"]
+
+
+def en_url(name: str) -> str:
+    """The English page (/en/…): unprefixed URLs are Chinese whatever the browser asks for."""
+    with translation.override("en"):
+        return reverse(name)
 
 
 def a_version(**overrides: Any) -> ItemVersion:
@@ -64,7 +71,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_back(client: Client, name: s
 @pytest.mark.parametrize("name", PAGES)
 def test_citizens_get_the_forbidden_page(client: Client, citizen: User, name: str) -> None:
     client.force_login(citizen)
-    response = client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(en_url(name))
     assert response.status_code == 403
     assert "The workbench is for government staff." in response.content.decode()
 
@@ -98,7 +105,7 @@ def test_the_home_page_lists_what_the_role_can_do(
 
 
 def test_staff_of_another_role_get_the_forbidden_page(staff_client: StaffClient, supervisor: User) -> None:
-    response = staff_client(supervisor).get(reverse("workbench:audit"), HTTP_ACCEPT_LANGUAGE="en")
+    response = staff_client(supervisor).get(en_url("workbench:audit"))
     assert response.status_code == 403
     assert "Your roles do not include this page." in response.content.decode()
 
@@ -109,7 +116,7 @@ def test_the_items_page_shows_the_departments_latest_versions_with_status(
     live = published(a_version())
     draft = a_version()
     foreign = b_version(department_b)
-    html = staff_client(reviewer_a).get(reverse("workbench:items"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    html = staff_client(reviewer_a).get(en_url("workbench:items")).content.decode()
     assert live.implementation_code in html and draft.implementation_code in html
     assert 'class="badge status-published"' in html and 'class="badge status-draft"' in html
     assert foreign.implementation_code not in html and "任城区专属事项" not in html
@@ -140,7 +147,7 @@ def test_the_person_lookup_page_finds_people_of_the_region_and_records_it(
     assert found.status_code == 200
     html = found.content.decode()
     assert "张三" in html and ZHANG.id_number in html and "浙江省杭州市西湖区" in html
-    elsewhere = staff_client(reviewer_b).post(url, {"id_number": ZHANG.id_number}, HTTP_ACCEPT_LANGUAGE="en")
+    elsewhere = staff_client(reviewer_b).post(en_url("workbench:persons"), {"id_number": ZHANG.id_number})
     assert elsewhere.status_code == 404
     assert "No person with this ID number was found in your region." in elsewhere.content.decode()
     assert "张三" not in elsewhere.content.decode()
@@ -149,9 +156,7 @@ def test_the_person_lookup_page_finds_people_of_the_region_and_records_it(
 
 
 def test_the_person_lookup_page_reports_a_malformed_number(staff_client: StaffClient, clerk: User) -> None:
-    response = staff_client(clerk).post(
-        reverse("workbench:persons"), {"id_number": "33010619900307123"}, HTTP_ACCEPT_LANGUAGE="en"
-    )
+    response = staff_client(clerk).post(en_url("workbench:persons"), {"id_number": "33010619900307123"})
     assert response.status_code == 200
     assert "The ID number is not valid." in response.content.decode()
     assert not AuditRecord.objects.filter(action="registers.person_lookup").exists()
