@@ -181,7 +181,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_personal_data"]}
     },
     # Eager tasks in the embedded default would log every outbox delivery at INFO.
-    "loggers": {"celery": {"level": "WARNING"}},
+    "loggers": {
+        "celery": {"level": "WARNING"},
+        # The development server's access lines (request paths with query strings) go through the masking
+        # filter too, instead of Django's own unfiltered handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
     "root": {
         "handlers": ["console"],
         "level": env_choice("YIWANG_LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"]),

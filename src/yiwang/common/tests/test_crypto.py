@@ -106,3 +106,11 @@ def test_key_rotation_re_encrypts_and_reindexes(settings, system):
     assert Fernet(new_key.encode()).decrypt(token_after.encode()).decode() == person.id_number
     assert Account.objects.get(user=user).id_number == person.id_number
     assert services.find_user(person.id_number) == user
+
+
+def test_the_development_servers_access_log_is_masked_too():
+    from django.conf import settings
+
+    logging_config: dict[str, Any] = settings.LOGGING
+    handler_names = logging_config["loggers"]["django.server"]["handlers"]
+    assert all("mask_personal_data" in logging_config["handlers"][h]["filters"] for h in handler_names)
