@@ -34,7 +34,7 @@ from yiwang.common.crypto import blind_index
 from yiwang.common.errors import InvalidInput, NotFound, PermissionDenied
 from yiwang.common.masking import mask_id_number, mask_phone
 from yiwang.common.models import Division, DivisionLevel
-from yiwang.common.validators import resident_id_problems, uscc_problems
+from yiwang.common.validators import Problem, resident_id_problems, uscc_problems
 from yiwang.identity import authz, messaging
 from yiwang.identity.constants import AccountKind, CodePurpose, IdType, PrincipalKind, RealNameStatus, Role
 from yiwang.identity.models import Account, Agency, Enterprise, OneTimeCode
@@ -54,15 +54,18 @@ def _invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, details=[{"field": field, "message": message}])
 
 
+def _refuse_problems(field: str, message: str, problems: list[Problem]) -> None:
+    """Every problem of a code at once, each with its own translated explanation."""
+    if problems:
+        raise InvalidInput(
+            message, details=[{"field": field, "code": p.code, "message": str(p.message)} for p in problems]
+        )
+
+
 def clean_id_number(value: str) -> str:
     """A resident ID number checked against GB 11643: format, real birth date, known province, check digit."""
     number = (value or "").strip().upper()
-    problems = resident_id_problems(number)
-    if problems:
-        raise InvalidInput(
-            _("The ID number is not valid."),
-            details=[{"field": "id_number", "code": p.code, "message": str(p.message)} for p in problems],
-        )
+    _refuse_problems("id_number", _("The ID number is not valid."), resident_id_problems(number))
     # The region part is where the number was first issued; counties are renamed and merged over time, so
     # only the province must be a known one (our division table holds every province).
     if not Division.objects.filter(code=number[:2] + "0000", level=DivisionLevel.PROVINCE).exists():
@@ -89,12 +92,7 @@ def clean_name(value: str) -> str:
 
 def clean_uscc(value: str) -> str:
     code = (value or "").strip().upper()
-    problems = uscc_problems(code)
-    if problems:
-        raise InvalidInput(
-            _("The unified social credit code is not valid."),
-            details=[{"field": "uscc", "code": p.code, "message": str(p.message)} for p in problems],
-        )
+    _refuse_problems("uscc", _("The unified social credit code is not valid."), uscc_problems(code))
     return code
 
 
