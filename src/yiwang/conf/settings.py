@@ -139,11 +139,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        # Department systems: OAuth2 bearer tokens (client credentials) checked by django-oauth-toolkit.
-        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
-    ],
+    # Sessions only by default. Bearer tokens are accepted only by views that name OAuth2Authentication
+    # together with TokenHasScope (the machine APIs): a token a department system got to sign a user in must
+    # not open the user's whole API (docs/sso.md).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 20,
@@ -183,6 +182,8 @@ LOGGING = {
     # Eager tasks in the embedded default would log every outbox delivery at INFO.
     "loggers": {
         "celery": {"level": "WARNING"},
+        # Django's own request errors ("Not Found: /path…") through the masking filter, not its default handler.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # The development server's access lines (request paths with query strings) go through the masking
         # filter too, instead of Django's own unfiltered handler.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
@@ -200,9 +201,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # --- Identity (docs/identity.md) -------------------------------------------------------------------------
-# Sessions end after this many seconds of inactivity (and when the browser closes for staff).
+# Sessions end after this many seconds of inactivity.
 SESSION_COOKIE_AGE = env_int("YIWANG_SESSION_SECONDS", 30 * 60, minimum=60, maximum=7 * 24 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True  # sliding expiry: activity keeps a session alive
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # nobody, administrators included, reads another person's TOTP secret
 # Field encryption keys (Fernet, urlsafe base64 of 32 bytes), newest first; older keys only decrypt.
 YIWANG_FIELD_KEYS = env_list("YIWANG_FIELD_KEYS", [])
 YIWANG_BLIND_INDEX_KEY = env_str("YIWANG_BLIND_INDEX_KEY", "")

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yiwang.catalogue.models import Organisation
 from yiwang.common.crypto import blind_index
@@ -23,6 +24,15 @@ from yiwang.identity import (
 )
 from yiwang.identity.constants import Role
 from yiwang.identity.models import Account, Agency, Enterprise
+
+# Authenticators change only through services.reset_totp (audited); django-otp's own device admin would let
+# administrators add, edit or read devices directly.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(label=_("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple)
 
 
 class StaffForm(forms.Form):
@@ -67,6 +77,39 @@ class AccountAdmin(admin.ModelAdmin[Account]):
     ]
     fields = tuple(readonly_fields)
     change_list_template = "admin/identity/account/change_list.html"
+    actions = ["reset_authenticator"]
+
+    @admin.action(description=_("Reset the TOTP authenticator (lost phone): enrol again at next sign-in"))
+    def reset_authenticator(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
+        for account in queryset.select_related("user"):
+            try:
+                services.reset_totp(actor=request.user, user=account.user)  # type: ignore[arg-type]
+            except DomainError as exc:
+                messages.error(request, str(exc.message))
+                return
+        messages.success(request, _("Authenticators reset: %(count)d.") % {"count": queryset.count()})
+
+    def roles_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        account = Account.objects.select_related("user").filter(pk=pk).first()
+        if account is None or not authz.allowed(request.user, "identity.manage_staff"):
+            messages.error(request, _("You do not have permission to do this here."))
+            return HttpResponseRedirect(reverse("admin:index"))
+        current = list(account.user.groups.values_list("name", flat=True))
+        form = RolesForm(request.POST or None, initial={"roles": current})
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.set_staff_roles(actor=request.user, user=account.user, roles=form.cleaned_data["roles"])  # type: ignore[arg-type]
+            except DomainError as exc:
+                form.add_error(None, str(exc.message))
+            else:
+                messages.success(request, _("Roles changed."))
+                return HttpResponseRedirect(reverse("admin:identity_account_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": _("Roles of %(name)s") % {"name": account},
+        }
+        return TemplateResponse(request, "admin/identity/account/add_staff.html", context)
 
     @admin.display(description=_("ID number"))
     def masked_id(self, obj: Account) -> str:
@@ -99,6 +142,7 @@ class AccountAdmin(admin.ModelAdmin[Account]):
     def get_urls(self) -> list[Any]:
         return [
             path("add-staff/", self.admin_site.admin_view(self.add_staff_view), name="identity_account_add_staff"),
+            path("<int:pk>/roles/", self.admin_site.admin_view(self.roles_view), name="identity_account_roles"),
             *super().get_urls(),
         ]
 

@@ -21,10 +21,12 @@ _OPEN_VIEWS = frozenset({"portal:totp", "portal:logout", "oauth2_provider:rp-ini
 
 
 def requires_second_factor(user: Any) -> bool:
-    """Whether this signed-in user is staff, who must pass TOTP (a catalogue admin user without an account too)."""
+    """Whether this signed-in user must pass TOTP: staff, admin-site users, and anyone holding a role at all
+    (a role is what grants reach; a person account given one by mistake must not skip the factor)."""
     if user is None or not user.is_authenticated:
         return False
-    return subject_of(user).is_staff_member or bool(user.is_staff or user.is_superuser)
+    subject = subject_of(user)
+    return subject.is_staff_member or subject.is_admin or bool(subject.roles or user.is_staff or user.is_superuser)
 
 
 def _is_open(path: str) -> bool:

@@ -189,6 +189,11 @@ def _ignoring_request(thunk: Callable[[], Any]) -> Callable[[Any], Any]:
     return lambda _request: thunk()
 
 
+def _user_active(request: Any) -> bool:
+    user = getattr(request, "user", None)
+    return user is None or bool(user.is_active)
+
+
 class YiwangValidator(OAuth2Validator):
     oidc_claim_scope = CLAIM_SCOPES
 
@@ -220,10 +225,16 @@ class YiwangValidator(OAuth2Validator):
         if not super().validate_bearer_token(token, scopes, request):
             return False
         policy = policy_of(request.client)
-        if policy is None or not policy.is_active:
+        if policy is None or not policy.is_active or not _user_active(request):
+            # A deactivated user's tokens die with the user (DOT itself does not look at is_active).
             request.oauth2_error = {"error": "invalid_token", "error_description": "The access token is invalid."}
             return False
         return True
+
+    def validate_refresh_token(self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+        return bool(super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)) and _user_active(
+            request
+        )
 
     def save_authorization_code(
         self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any

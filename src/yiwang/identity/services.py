@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
@@ -32,7 +33,7 @@ from yiwang.audit.actors import Actor, SystemActor
 from yiwang.catalogue.models import BasicItem, Organisation
 from yiwang.common.crypto import blind_index
 from yiwang.common.errors import InvalidInput, NotFound, PermissionDenied
-from yiwang.common.masking import mask_id_number, mask_phone
+from yiwang.common.masking import mask_id_number, mask_phone, mask_text
 from yiwang.common.models import Division, DivisionLevel
 from yiwang.common.validators import Problem, resident_id_problems, uscc_problems
 from yiwang.identity import authz, messaging
@@ -138,12 +139,13 @@ def register_person(*, actor: Actor, id_number: str, name: str, phone: str, pass
     name = clean_name(name)
     phone = clean_phone(phone)
     index = blind_index(number, purpose=ID_PURPOSE)
+    username = "p-" + index[:24]  # opaque: the ID number must not appear in user names, logs or URLs
+    # The password first: a weak one must not turn registration into a free oracle for "does this ID have an
+    # account" or "is this the registered name".
+    _check_password(password, User(username=username, first_name=name))
     if Account.objects.filter(id_number_index=index).exists():
         raise _invalid("id_number", _("An account with this ID number already exists. Sign in or reset the password."))
     verified = _real_name_check(number, name)
-    username = "p-" + index[:24]  # opaque: the ID number must not appear in user names, logs or URLs
-    candidate = User(username=username, first_name=name)
-    _check_password(password, candidate)
     with transaction.atomic():
         user = User.objects.create_user(username=username, password=password, first_name=name)
         account = Account.objects.create(
@@ -265,15 +267,20 @@ def sign_in(*, login: str, password: str, client_ip: str = "") -> User:
     locked = AccountLocked(_("Too many failed sign-ins. Try again later or reset the password by SMS."))
     ip_failures = cache.get(_ip_key(client_ip), 0) if client_ip else 0
     user = find_user(login)
-    label = user.get_username() if user else mask_id_number(login) if len(login) == 18 else login[:40]
+    # Whatever was typed is masked: a phone number or a malformed ID number typed as the login is still personal.
+    label = user.get_username() if user else mask_text(mask_id_number(login) if len(login) == 18 else login[:40])
     if ip_failures >= settings.YIWANG_LOGIN_MAX_FAILURES * 4:
         # One address trying many accounts: slow it down even where no single account is locked.
         _audit_sign_in(user, "identity.login_failed", label, "address throttled", client_ip)
         raise locked
     if user is None or not user.is_active:
+        # Same work and same answers as for a real account: hash a password (timing) and lock after the same
+        # number of failures (a cache counter under the login's blind index), so neither tells who has one.
+        make_password(password)
+        failures = _incr(f"identity:unknown-login:{blind_index(login, purpose='login')}")
         _note_ip_failure(client_ip)
         _audit_sign_in(None, "identity.login_failed", label, "unknown login", client_ip)
-        raise wrong
+        raise locked if failures > settings.YIWANG_LOGIN_MAX_FAILURES else wrong
     account = getattr(user, "account", None) if hasattr(user, "account") else None
     if account is not None and account.is_locked(now):
         _audit_sign_in(user, "identity.login_failed", label, "account locked", client_ip)
@@ -282,7 +289,9 @@ def sign_in(*, login: str, password: str, client_ip: str = "") -> User:
         _note_ip_failure(client_ip)
         with transaction.atomic():
             if account is not None:
-                failures = account.failed_logins + 1
+                # Counted in the database under a row lock: parallel guesses each count (no read-then-write race).
+                locked_row = Account.objects.select_for_update().get(pk=account.pk)
+                failures = locked_row.failed_logins + 1
                 locked_until = now + lock if failures >= settings.YIWANG_LOGIN_MAX_FAILURES else None
                 Account.objects.filter(pk=account.pk).update(
                     failed_logins=0 if locked_until else failures, locked_until=locked_until
@@ -297,15 +306,18 @@ def sign_in(*, login: str, password: str, client_ip: str = "") -> User:
     return user
 
 
-def _note_ip_failure(ip: str) -> None:
-    if not ip:
-        return
-    key = _ip_key(ip)
+def _incr(key: str) -> int:
     cache.add(key, 0, timeout=settings.YIWANG_LOGIN_LOCK_SECONDS)
     try:
-        cache.incr(key)
+        return int(cache.incr(key))
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=settings.YIWANG_LOGIN_LOCK_SECONDS)
+        return 1
+
+
+def _note_ip_failure(ip: str) -> None:
+    if ip:
+        _incr(_ip_key(ip))
 
 
 def _audit_sign_in(user: User | None, action: str, label: str, note: str, ip: str) -> None:
@@ -405,12 +417,16 @@ def _use_code(*, phone: str, purpose: CodePurpose, code: str) -> None:
 def sign_in_with_code(*, phone: str, code: str, client_ip: str = "") -> User:
     phone = clean_phone(phone)
     index = blind_index(phone, purpose=PHONE_PURPOSE)
+    if client_ip and cache.get(_ip_key(client_ip), 0) >= settings.YIWANG_LOGIN_MAX_FAILURES * 4:
+        _audit_sign_in(None, "identity.login_failed", mask_phone(phone), "sms; address throttled", client_ip)
+        raise AccountLocked(_("Too many failed sign-ins. Try again later or reset the password by SMS."))
     accounts = list(Account.objects.select_related("user").filter(phone_index=index)[:2])
     # A number shared by two accounts (a family phone) cannot say whose account to open: password only.
     account = accounts[0] if len(accounts) == 1 else None
     try:
         _use_code(phone=phone, purpose=CodePurpose.LOGIN, code=code)
     except InvalidInput:
+        _note_ip_failure(client_ip)
         _audit_sign_in(account.user if account else None, "identity.login_failed", mask_phone(phone), "sms", client_ip)
         raise
     if account is None or not account.user.is_active:
@@ -522,7 +538,9 @@ def ensure_roles(*, actor: Actor) -> None:
 
     catalogue.ensure_roles(actor=actor)
     admin_perms = Permission.objects.filter(
-        content_type__app_label__in=["identity", "registers", "oauth2_provider", "otp_totp", "auth", "catalogue"]
+        # Not otp_totp or auth: authenticators and roles change only through reset_totp / set_staff_roles (audited),
+        # never by editing devices or groups directly.
+        content_type__app_label__in=["identity", "registers", "oauth2_provider", "catalogue"]
     )
     with transaction.atomic():
         for role in Role:
@@ -603,6 +621,8 @@ def create_staff(
 
 def set_staff_roles(*, actor: Actor, user: User, roles: Iterable[str]) -> None:
     authz.check(actor, "identity.manage_staff")
+    if authz.subject_of(user).kind != AccountKind.STAFF:
+        raise _invalid("roles", _("Roles are for staff accounts; a personal account cannot hold one."))
     chosen = _clean_roles(roles)
     with transaction.atomic():
         before = sorted(user.groups.values_list("name", flat=True))
@@ -640,9 +660,27 @@ def bind_enterprise(*, actor: User, uscc: str, name: str) -> Enterprise:
         raise _invalid("uscc", _("This entity is not in business (deregistered or revoked)."))
     if entity.legal_representative_index != account.id_number_index:
         raise PermissionDenied(_("Only the registered legal representative can bind this enterprise."))
-    if Enterprise.objects.filter(uscc=code).exists():
+    existing = Enterprise.objects.filter(uscc=code).first()
+    if existing is not None and existing.representative_id == actor.pk:
         raise _invalid("uscc", _("This enterprise is already bound."))
     with transaction.atomic():
+        if existing is not None:
+            # The register now names the actor: the legal representative changed, and the account moves to them.
+            # Agencies the previous representative granted stay, but only the new one can grant or revoke.
+            before = {"representative": existing.representative_id}
+            Enterprise.objects.filter(pk=existing.pk).update(representative=actor, name=entity.name)
+            audit.record(
+                actor=actor,
+                action="identity.enterprise_rebound",
+                object_type="identity.enterprise",
+                object_id=existing.pk,
+                object_label=f"{entity.name} ({code})",
+                before=before,
+                after={"representative": actor.pk},
+                on_behalf_of=f"enterprise:{code}",
+            )
+            existing.refresh_from_db()
+            return existing
         enterprise = Enterprise.objects.create(uscc=code, name=entity.name, representative=actor)
         audit.record(
             actor=actor,
@@ -653,6 +691,20 @@ def bind_enterprise(*, actor: User, uscc: str, name: str) -> Enterprise:
             on_behalf_of=f"enterprise:{code}",
         )
     return enterprise
+
+
+def _register_still_confirms(enterprise: Enterprise) -> bool:
+    """The legal-entity register still lists the enterprise in business, with its bound representative."""
+    from yiwang.registers import selectors as registers
+
+    entity = registers.find_entity(enterprise.uscc)
+    representative = Account.objects.filter(user_id=enterprise.representative_id).first()
+    return (
+        entity is not None
+        and entity.status == "active"
+        and representative is not None
+        and entity.legal_representative_index == representative.id_number_index
+    )
 
 
 def _agent_account(id_number: str, name: str) -> Account:
@@ -714,6 +766,10 @@ def grant_agency(
     (a natural person's proxy, 委托代办). Every act the agent does later records both identities."""
     if enterprise is not None and enterprise.representative_id != actor.pk:
         raise PermissionDenied(_("Only the enterprise's legal representative can grant agency."))
+    if enterprise is not None and not _register_still_confirms(enterprise):
+        raise PermissionDenied(
+            _("The legal-entity register no longer lists this enterprise in business with you as its representative.")
+        )
     principal = _account(actor)
     if enterprise is None and not principal.is_verified:
         raise PermissionDenied(_("Verify your real name before appointing a proxy."))
@@ -800,6 +856,11 @@ def agency_for_act(*, agent: Any, agency_id: int, basic_code: str | None = None)
     if now < agency.valid_from:
         start = timezone.localtime(agency.valid_from)
         raise PermissionDenied(_("This agency starts on %(date)s.") % {"date": f"{start:%Y-%m-%d %H:%M}"})
+    if agency.enterprise is not None and not _register_still_confirms(agency.enterprise):
+        # Authority flows from the register: a deregistered entity or a changed representative suspends it.
+        raise PermissionDenied(
+            _("The enterprise is no longer in business or its legal representative changed; this agency is suspended.")
+        )
     if basic_code is not None and not agency.covers(basic_code):
         raise PermissionDenied(_("This agency does not cover this item."))
     return agency
