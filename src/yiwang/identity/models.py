@@ -34,6 +34,8 @@ class Account(models.Model):
     id_number_index = models.CharField(_("ID number index"), max_length=64, null=True, blank=True, editable=False)
     phone = EncryptedTextField(_("phone number"), blank=True)
     phone_index = models.CharField(_("phone index"), max_length=64, blank=True, db_index=True, editable=False)
+    # Set when a code sent to the number came back: only a confirmed number signs in or resets by SMS.
+    phone_confirmed_at = models.DateTimeField(_("phone confirmed at"), null=True, blank=True)
     real_name_status = models.CharField(
         _("real-name status"), max_length=12, choices=RealNameStatus.choices, default=RealNameStatus.UNVERIFIED
     )

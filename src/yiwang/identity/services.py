@@ -23,6 +23,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -214,7 +215,9 @@ def change_phone(*, actor: User, phone: str, code: str) -> Account:
     phone = clean_phone(phone)
     _use_code(phone=phone, purpose=CodePurpose.REGISTER, code=code)
     with transaction.atomic():
-        Account.objects.filter(pk=account.pk).update(phone=phone, phone_index=blind_index(phone, purpose=PHONE_PURPOSE))
+        Account.objects.filter(pk=account.pk).update(
+            phone=phone, phone_index=blind_index(phone, purpose=PHONE_PURPOSE), phone_confirmed_at=timezone.now()
+        )
         audit.record(
             actor=actor,
             action="identity.phone_changed",
@@ -363,7 +366,7 @@ def request_code(*, phone: str, purpose: CodePurpose) -> None:
     # whether it has an account or not, so the limit itself does not reveal which numbers are registered.
     if not cache.add(f"identity:code-sent:{purpose}:{index}", 1, timeout=60):
         raise _invalid("phone", _("A code was sent less than a minute ago. Please wait before asking again."))
-    if purpose in {CodePurpose.LOGIN, CodePurpose.RESET} and not Account.objects.filter(phone_index=index).exists():
+    if purpose in {CodePurpose.LOGIN, CodePurpose.RESET} and not _confirmed_accounts(index).exists():
         return
     now = timezone.now()
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -386,6 +389,35 @@ def request_code(*, phone: str, purpose: CodePurpose) -> None:
             object_label=mask_phone(phone),
             note=str(purpose),
         )
+
+
+def _confirmed_accounts(phone_index: str) -> QuerySet[Account]:
+    """Accounts that proved this number: an unconfirmed number (typed by anyone at registration) opens nothing."""
+    return Account.objects.select_related("user").filter(phone_index=phone_index, phone_confirmed_at__isnull=False)
+
+
+def request_phone_confirmation(*, actor: User) -> None:
+    """Send a code to the account's own number, to confirm it belongs to the account holder."""
+    account = _account(actor)
+    if not account.phone:
+        raise _invalid("phone", _("This account has no phone number."))
+    request_code(phone=account.phone, purpose=CodePurpose.REGISTER)
+
+
+def confirm_phone(*, actor: User, code: str) -> Account:
+    account = _account(actor)
+    _use_code(phone=account.phone, purpose=CodePurpose.REGISTER, code=code)
+    with transaction.atomic():
+        Account.objects.filter(pk=account.pk).update(phone_confirmed_at=timezone.now())
+        audit.record(
+            actor=actor,
+            action="identity.phone_confirmed",
+            object_type="identity.account",
+            object_id=account.pk,
+            object_label=account.masked_phone,
+        )
+    account.refresh_from_db()
+    return account
 
 
 def _use_code(*, phone: str, purpose: CodePurpose, code: str) -> None:
@@ -420,7 +452,7 @@ def sign_in_with_code(*, phone: str, code: str, client_ip: str = "") -> User:
     if client_ip and cache.get(_ip_key(client_ip), 0) >= settings.YIWANG_LOGIN_MAX_FAILURES * 4:
         _audit_sign_in(None, "identity.login_failed", mask_phone(phone), "sms; address throttled", client_ip)
         raise AccountLocked(_("Too many failed sign-ins. Try again later or reset the password by SMS."))
-    accounts = list(Account.objects.select_related("user").filter(phone_index=index)[:2])
+    accounts = list(_confirmed_accounts(index)[:2])
     # A number shared by two accounts (a family phone) cannot say whose account to open: password only.
     account = accounts[0] if len(accounts) == 1 else None
     try:
@@ -440,9 +472,8 @@ def sign_in_with_code(*, phone: str, code: str, client_ip: str = "") -> User:
 def reset_password(*, phone: str, code: str, new_password: str) -> User:
     """Set a new password after proving the phone; also lifts a lockout."""
     phone = clean_phone(phone)
-    account = (
-        Account.objects.select_related("user").filter(phone_index=blind_index(phone, purpose=PHONE_PURPOSE)).first()
-    )
+    confirmed = list(_confirmed_accounts(blind_index(phone, purpose=PHONE_PURPOSE))[:2])
+    account = confirmed[0] if len(confirmed) == 1 else None
     # Strength is checked the same way whether or not the number has an account (no enumeration by reply).
     _check_password(new_password, account.user if account is not None else None)
     _use_code(phone=phone, purpose=CodePurpose.RESET, code=code)
@@ -605,6 +636,8 @@ def create_staff(
             division=division,
             phone=phone,
             phone_index=blind_index(phone, purpose=PHONE_PURPOSE) if phone else "",
+            # Entered by an administrator from the staff record, not typed by the holder: treated as confirmed.
+            phone_confirmed_at=timezone.now() if phone else None,
             real_name_status=RealNameStatus.VERIFIED,
             verified_at=timezone.now(),
         )

@@ -290,8 +290,27 @@ def account_view(request: HttpRequest) -> HttpResponse:
     account = _account(user)
     password_form = ChangePasswordForm()
     verify_error = ""
+    phone_error = ""
     action = request.POST.get("action", "") if request.method == "POST" else ""
-    if action == "verify":
+    if action == "send_phone_code":
+        try:
+            services.request_phone_confirmation(actor=user)
+        except DomainError as exc:
+            phone_error = str(exc.message)
+        else:
+            messages.success(request, _("A code was sent to your phone. Enter it below to confirm the number."))
+            return redirect("portal:account")
+    elif action == "confirm_phone":
+        try:
+            services.confirm_phone(actor=user, code=request.POST.get("code", ""))
+        except DomainError as exc:
+            phone_error = str(exc.message)
+        else:
+            messages.success(
+                request, _("Your phone number is confirmed: you can sign in and reset the password by SMS.")
+            )
+            return redirect("portal:account")
+    elif action == "verify":
         try:
             verified = services.verify_real_name(actor=user, user=user)
         except DomainError as exc:
@@ -327,6 +346,7 @@ def account_view(request: HttpRequest) -> HttpResponse:
         "verified": account is not None and account.is_verified,
         "status_label": RealNameStatus(account.real_name_status).label if account else "",
         "verify_error": verify_error,
+        "phone_error": phone_error,
         "password_form": password_form,
         "enterprise_count": selectors.enterprises_represented_by(user).count(),
         "agency_count": sum(1 for a in [*selectors.agencies_granted_by(user), *held] if a.in_force_at(now)),

@@ -15,7 +15,7 @@ from django.utils import translation
 from yiwang.audit.models import AuditRecord
 from yiwang.common import outbox
 from yiwang.common.errors import InvalidInput
-from yiwang.conftest import PASSWORD
+from yiwang.conftest import PASSWORD, confirm_phone_by_sms
 from yiwang.identity import services
 from yiwang.identity.constants import CodePurpose, RealNameStatus
 from yiwang.identity.messaging import MemoryProvider
@@ -40,11 +40,14 @@ def sms(settings: object) -> Iterator[list[object]]:
         MemoryProvider.sent.clear()
 
 
-def register(system, key: str = "citizen", **changes: str) -> User:
+def register(system, key: str = "citizen", *, confirm: bool = True, **changes: str) -> User:
     person = PEOPLE[key]
     data = {"id_number": person.id_number, "name": person.name, "phone": person.phone, "password": PASSWORD}
     data.update(changes)
-    return services.register_person(actor=system, **data)
+    user = services.register_person(actor=system, **data)
+    if confirm:
+        confirm_phone_by_sms(user)
+    return user
 
 
 def test_a_person_known_to_the_register_is_verified_at_once(system):
@@ -198,7 +201,7 @@ def test_wrong_sms_codes_burn_the_code(system, sms, settings):
     for _ in range(3):
         with pytest.raises(InvalidInput):
             services.sign_in_with_code(phone=phone, code=wrong)
-    assert OneTimeCode.objects.get().attempts == 3
+    assert OneTimeCode.objects.get(purpose=CodePurpose.LOGIN).attempts == 3
     with pytest.raises(InvalidInput):  # the right code no longer works either
         services.sign_in_with_code(phone=phone, code=code)
 
@@ -265,3 +268,17 @@ def test_a_phone_shared_by_two_accounts_cannot_sign_in_by_sms(system, sms):
 def test_reset_refuses_a_weak_password_the_same_way_for_unknown_numbers(system, sms):
     with pytest.raises(InvalidInput, match="not strong"):
         services.reset_password(phone="13912345678", code="123456", new_password="123")
+
+
+def test_an_unconfirmed_phone_opens_nothing_by_sms(system, sms):
+    user = register(system, confirm=False)
+    assert user.account.phone_confirmed_at is None
+    services.request_code(phone=PEOPLE["citizen"].phone, purpose=CodePurpose.LOGIN)
+    outbox.relay()
+    assert sms == []  # someone who typed a victim's number at registration gains no SMS sign-in with it
+    services.request_phone_confirmation(actor=user)
+    code = _code_from(sms)
+    with pytest.raises(InvalidInput):
+        services.confirm_phone(actor=user, code="000000" if code != "000000" else "111111")
+    assert services.confirm_phone(actor=user, code=code).phone_confirmed_at is not None
+    assert AuditRecord.objects.filter(action="identity.phone_confirmed", actor=user).exists()
