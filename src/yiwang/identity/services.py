@@ -85,8 +85,11 @@ def clean_phone(value: str) -> str:
 
 
 def clean_name(value: str) -> str:
-    # Registers hold names without spaces; full-width spaces are typed by Chinese input methods.
-    name = re.sub(r"[\s\u3000]", "", value or "")
+    # The registers' own normalisation (NFKC, no whitespace incl. the full-width space, one name separator "·"),
+    # so that a name the verify API accepts is accepted here too.
+    from yiwang.registers.selectors import normalise_name
+
+    name = normalise_name(value)
     if not name or len(name) > 100:
         raise _invalid("name", _("Enter your name as on your ID card."))
     return name
@@ -462,8 +465,10 @@ def sign_in_with_code(*, phone: str, code: str, client_ip: str = "") -> User:
         _audit_sign_in(account.user if account else None, "identity.login_failed", mask_phone(phone), "sms", client_ip)
         raise
     if account is None or not account.user.is_active:
+        _audit_sign_in(None, "identity.login_failed", mask_phone(phone), "sms; no single account", client_ip)
         raise _invalid("code", _("The code is wrong or has expired. Ask for a new one."))
     if account.is_locked():
+        _audit_sign_in(account.user, "identity.login_failed", mask_phone(phone), "sms; account locked", client_ip)
         raise AccountLocked(_("Too many failed sign-ins. Try again later or reset the password by SMS."))
     _audit_sign_in(account.user, "identity.login", mask_phone(phone), "sms code", client_ip)
     return account.user
@@ -518,6 +523,8 @@ def confirm_totp(*, actor: User, device: TOTPDevice, token: str) -> TOTPDevice:
         raise PermissionDenied(_("This authenticator is not yours to confirm."))
     _refuse_while_throttled(device)
     if not device.verify_token((token or "").strip()):
+        with transaction.atomic():
+            audit.record(actor=actor, action="identity.mfa_failed", object_type="otp.totp", object_id=device.pk)
         raise _invalid("token", _("The code from the authenticator app is wrong. Check the phone's clock and retry."))
     with transaction.atomic():
         # One confirmed authenticator per person: a new one replaces the old.

@@ -282,3 +282,16 @@ def test_an_unconfirmed_phone_opens_nothing_by_sms(system, sms):
         services.confirm_phone(actor=user, code="000000" if code != "000000" else "111111")
     assert services.confirm_phone(actor=user, code=code).phone_confirmed_at is not None
     assert AuditRecord.objects.filter(action="identity.phone_confirmed", actor=user).exists()
+
+
+def test_names_compare_as_the_register_compares_them(system):
+    from yiwang.identity.tests.people import TestPerson, id_number
+
+    number = id_number("330106", dt.date(1992, 4, 5), 88, male=True)
+    person = TestPerson("买买提·艾力", number, "13700001111", "330106", dt.date(1992, 4, 5), True)
+    make_register_person(person)
+    # A full-width space and another name separator, as Chinese input methods type them.
+    user = services.register_person(
+        actor=system, id_number=number, name="买买提\u3000•艾力", phone=person.phone, password=PASSWORD
+    )
+    assert user.account.is_verified and user.account.real_name == "买买提·艾力"
