@@ -130,6 +130,16 @@ class ChangePasswordForm(_ConfirmedPassword):
     new_password_confirm = _password(_("New password again"), "new-password")
 
 
+class ChangePhoneForm(forms.Form):
+    phone = _text(_("New mobile phone number"), max_length=20, autocomplete="tel", inputmode="tel")
+    code = forms.CharField(
+        label=_("Code sent to the new number"),
+        max_length=6,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
 class BindEnterpriseForm(forms.Form):
     uscc = _text(_("Unified social credit code"), max_length=30, autocapitalize="characters")
     name = _text(_("Registered name of the enterprise"), max_length=200, autocomplete="organization")

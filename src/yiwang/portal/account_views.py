@@ -50,6 +50,7 @@ from yiwang.portal.account_forms import (
     SELF,
     BindEnterpriseForm,
     ChangePasswordForm,
+    ChangePhoneForm,
     CodeLoginForm,
     GrantAgencyForm,
     LoginForm,
@@ -289,6 +290,7 @@ def account_view(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     account = _account(user)
     password_form = ChangePasswordForm()
+    phone_form = ChangePhoneForm()
     verify_error = ""
     phone_error = ""
     action = request.POST.get("action", "") if request.method == "POST" else ""
@@ -310,6 +312,23 @@ def account_view(request: HttpRequest) -> HttpResponse:
                 request, _("Your phone number is confirmed: you can sign in and reset the password by SMS.")
             )
             return redirect("portal:account")
+    elif action in {"send_new_phone_code", "change_phone"}:
+        phone_form = ChangePhoneForm(request.POST)
+        if phone_form.is_valid():
+            data = phone_form.cleaned_data
+            try:
+                if action == "send_new_phone_code":
+                    # The code goes to the NEW number: changing it proves that number, not the old one.
+                    services.request_code(phone=data["phone"], purpose=CodePurpose.REGISTER)
+                else:
+                    services.change_phone(actor=user, phone=data["phone"], code=data["code"])
+            except DomainError as exc:
+                show_domain_error(phone_form, exc)
+            else:
+                if action == "change_phone":
+                    messages.success(request, _("Your phone number has been changed and confirmed."))
+                    return redirect("portal:account")
+                messages.success(request, _("A code was sent to the new number. Enter it to finish the change."))
     elif action == "verify":
         try:
             verified = services.verify_real_name(actor=user, user=user)
@@ -348,6 +367,7 @@ def account_view(request: HttpRequest) -> HttpResponse:
         "verify_error": verify_error,
         "phone_error": phone_error,
         "password_form": password_form,
+        "phone_form": phone_form,
         "enterprise_count": selectors.enterprises_represented_by(user).count(),
         "agency_count": sum(1 for a in [*selectors.agencies_granted_by(user), *held] if a.in_force_at(now)),
     }

@@ -1046,3 +1046,48 @@ def test_staff_with_the_factor_turned_off_go_straight_on(client: Client, clerk: 
     response = client.post("/login/", {"action": "password", "login": "clerk", "password": PASSWORD})
     assert response["Location"] == "/account/"
     assert client.get("/").status_code == 200
+
+
+# --- changing and confirming the phone --------------------------------------------------------------
+
+
+def test_a_person_changes_the_phone_by_proving_the_new_number(citizen: User, sms: list[Any]) -> None:
+    client = signed_in(citizen)
+    new = "13711112222"
+    page = html(client.post("/en/account/", {"action": "send_new_phone_code", "phone": new}))
+    assert "A code was sent to the new number." in page
+    code = last_code(sms)
+    assert sms[-1].phone == new
+    wrong = "000000" if code != "000000" else "111111"
+    refused = html(client.post("/en/account/", {"action": "change_phone", "phone": new, "code": wrong}))
+    assert "The code is wrong or has expired." in refused
+    citizen.account.refresh_from_db()
+    assert citizen.account.phone == PEOPLE["citizen"].phone
+    done = client.post("/en/account/", {"action": "change_phone", "phone": new, "code": code})
+    assert done.status_code == 302
+    citizen.account.refresh_from_db()
+    assert citizen.account.phone == new and citizen.account.phone_confirmed_at is not None
+    page = html(client.get("/en/account/"))
+    assert "137****2222" in page and new not in page
+
+
+def test_a_malformed_new_phone_is_refused_next_to_its_field(citizen: User, sms: list[Any]) -> None:
+    page = html(signed_in(citizen).post("/en/account/", {"action": "send_new_phone_code", "phone": "12345"}))
+    assert "Enter an 11-digit mainland mobile number." in page
+    outbox.relay()
+    assert sms == []
+
+
+def test_an_unconfirmed_phone_is_confirmed_from_my_account(system: SystemActor, sms: list[Any]) -> None:
+    person = PEOPLE["stranger"]
+    user = services.register_person(
+        actor=system, id_number=person.id_number, name=person.name, phone=person.phone, password=PASSWORD
+    )
+    client = signed_in(user)
+    assert "SMS sign-in and password reset work only after confirmation" in html(client.get("/en/account/"))
+    client.post("/en/account/", {"action": "send_phone_code"})
+    code = last_code(sms)
+    response = client.post("/en/account/", {"action": "confirm_phone", "code": code})
+    assert response.status_code == 302
+    user.account.refresh_from_db()
+    assert user.account.phone_confirmed_at is not None
