@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yiwang.catalogue.models import Organisation
+from yiwang.common.admin_tools import FindByNumberMixin
 from yiwang.common.crypto import blind_index
 from yiwang.common.errors import DomainError
 from yiwang.identity import (
@@ -46,7 +47,7 @@ class StaffForm(forms.Form):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin[Account]):
+class AccountAdmin(FindByNumberMixin[Account], admin.ModelAdmin[Account]):
     list_display = [
         "__str__",
         "kind",
@@ -76,7 +77,7 @@ class AccountAdmin(admin.ModelAdmin[Account]):
         "created_at",
     ]
     fields = tuple(readonly_fields)
-    change_list_template = "admin/identity/account/change_list.html"
+    change_list_template = "admin/identity/account/change_list.html"  # extends the find-by-number list
     actions = ["reset_authenticator"]
 
     @admin.action(description=_("Reset the TOTP authenticator (lost phone): enrol again at next sign-in"))
@@ -119,16 +120,12 @@ class AccountAdmin(admin.ModelAdmin[Account]):
     def masked_phone_display(self, obj: Account) -> str:
         return obj.masked_phone
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Account], search_term: str
-    ) -> tuple[QuerySet[Account], bool]:
+    def find_by_number(self, queryset: QuerySet[Account], number: str) -> QuerySet[Account]:
         # An exact ID number or phone number is found through its blind index; the clear value is not stored.
-        term = search_term.strip()
+        term = number.strip()
         if len(term) == 18:
-            return queryset.filter(id_number_index=blind_index(term, purpose=services.ID_PURPOSE)), False
-        if len(term) == 11 and term.isdigit():
-            return queryset.filter(phone_index=blind_index(term, purpose=services.PHONE_PURPOSE)), False
-        return super().get_search_results(request, queryset, search_term)
+            return queryset.filter(id_number_index=blind_index(term, purpose=services.ID_PURPOSE))
+        return queryset.filter(phone_index=blind_index(term, purpose=services.PHONE_PURPOSE))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # persons register themselves; staff are created with the form below

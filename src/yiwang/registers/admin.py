@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.contrib import admin
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.common.admin_tools import FindByNumberMixin, number_shaped
 from yiwang.common.masking import mask_id_number
 from yiwang.identity import authz
 from yiwang.registers import selectors
@@ -58,7 +59,8 @@ class RegisterAdmin(admin.ModelAdmin[M]):
 
 
 @admin.register(Person)
-class PersonAdmin(RegisterAdmin[Person]):
+class PersonAdmin(FindByNumberMixin[Person], RegisterAdmin[Person]):
+    change_list_template = "admin/find_by_number_change_list.html"
     list_display = ["name", "masked_id_number", "sex", "birth_date", "division", "updated_at"]
     list_filter = ["sex"]
     search_fields = ["name"]
@@ -68,16 +70,15 @@ class PersonAdmin(RegisterAdmin[Person]):
     def masked_id_number(self, obj: Person) -> str:
         return mask_id_number(obj.id_number)
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
-    ) -> tuple[QuerySet[Person], bool]:
-        if selectors.looks_like_id_number(search_term):
-            return queryset.filter(id_number_index=selectors.id_number_index(search_term)), False
-        return super().get_search_results(request, queryset, search_term)
+    def find_by_number(self, queryset: QuerySet[Person], number: str) -> QuerySet[Person]:
+        if not selectors.looks_like_id_number(number):
+            return queryset.none()
+        return queryset.filter(id_number_index=selectors.id_number_index(number))
 
 
 @admin.register(LegalEntity)
-class LegalEntityAdmin(RegisterAdmin[LegalEntity]):
+class LegalEntityAdmin(FindByNumberMixin[LegalEntity], RegisterAdmin[LegalEntity]):
+    change_list_template = "admin/find_by_number_change_list.html"
     list_display = ["uscc", "name", "entity_type", "status", "legal_representative", "masked_representative_id"]
     list_filter = ["status", "entity_type"]
     search_fields = ["=uscc", "name", "legal_representative"]
@@ -99,16 +100,17 @@ class LegalEntityAdmin(RegisterAdmin[LegalEntity]):
     def masked_representative_id(self, obj: LegalEntity) -> str:
         return mask_id_number(obj.legal_representative_id_number)
 
+    def find_by_number(self, queryset: QuerySet[LegalEntity], number: str) -> QuerySet[LegalEntity]:
+        # The entities a person represents, found by the representative's ID number through the blind index.
+        if not selectors.looks_like_id_number(number):
+            return queryset.none()
+        return queryset.filter(legal_representative_index=selectors.id_number_index(number))
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[LegalEntity], search_term: str
     ) -> tuple[QuerySet[LegalEntity], bool]:
-        # An ID number finds the entities that person represents (an all-digit USCC looks the same, so both
-        # are tried); a USCC is upper-cased before the exact match.
+        # A USCC (not personal data) is searched in the box, upper-cased for the exact match.
         term = search_term.strip()
-        if selectors.looks_like_id_number(term):
-            index = selectors.id_number_index(term)
-            uscc = selectors.normalise_uscc(term)
-            return queryset.filter(Q(legal_representative_index=index) | Q(uscc=uscc)), False
-        if len(term) == 18 and term.isalnum():
+        if len(term) == 18 and term.isalnum() and not number_shaped(term):
             term = selectors.normalise_uscc(term)
         return super().get_search_results(request, queryset, term)

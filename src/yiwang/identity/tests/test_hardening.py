@@ -160,3 +160,13 @@ def test_logged_tracebacks_are_masked_too():
 def test_djangos_own_logger_is_masked(settings):
     handlers = settings.LOGGING["loggers"]["django"]["handlers"]
     assert all("mask_personal_data" in settings.LOGGING["handlers"][h]["filters"] for h in handlers)
+
+
+def test_accounts_are_found_by_number_only_through_a_post(staff_client, admin, citizen):
+    client = staff_client(admin)
+    changelist = client.get("/admin/identity/account/", {"q": PEOPLE["citizen"].id_number})
+    assert list(changelist.context["cl"].result_list) == []
+    found = client.post("/admin/identity/account/find/", {"number": PEOPLE["citizen"].phone})
+    assert [a.user_id for a in found.context["results"]] == [citizen.pk]
+    page = found.content.decode()
+    assert PEOPLE["citizen"].phone not in page and PEOPLE["citizen"].id_number not in page
