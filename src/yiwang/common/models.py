@@ -76,3 +76,44 @@ class OutboxEvent(models.Model):
 
     def as_message(self) -> dict[str, Any]:
         return {"id": self.pk, "topic": self.topic, "payload": self.payload, "created_at": self.created_at.isoformat()}
+
+
+class CalendarYear(models.Model):
+    """A year that administrators have entered from the State Council's holiday notice.
+
+    For a year ``chinesecalendar`` does not cover yet (next year's notice arrives in November, before the
+    library updates), days count only once the year is marked here: weekdays work, weekends rest, and the
+    ``CalendarDay`` rows of the notice say otherwise. An unmarked, uncovered year is refused, never guessed.
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    source = models.CharField(_("source"), max_length=200, help_text=_("The notice, e.g. 国办发明电〔2026〕7号"))
+    entered_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """A day whose status administrators set: a holiday, or a weekend day that becomes a working day (调休).
+
+    Overrides win over ``chinesecalendar``, so a correction or a late notice needs no library release.
+    """
+
+    date = models.DateField(_("date"), primary_key=True)
+    working = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {'working' if self.working else 'rest'}"

@@ -128,3 +128,49 @@ def _write_raw(table: str, pk: Any, updates: dict[str, str]) -> None:
     assignments = ", ".join(f"{qn(c)} = %s" for c in updates)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {qn(table)} SET {assignments} WHERE id = %s", [*updates.values(), pk])  # noqa: S608 - identifiers quoted, values bound
+
+
+# --- the working-day calendar (common/calendar.py) ------------------------------------------------
+
+
+def set_calendar_day(*, actor: Actor, day: Any, working: bool, note: str = "") -> None:
+    """Record a holiday or a 调休 working day from a State Council notice (wins over chinesecalendar)."""
+    from yiwang.common.models import CalendarDay
+    from yiwang.identity import authz  # identity builds on common; imported here to keep the layers acyclic
+
+    authz.check(actor, "calendar.manage")
+    with transaction.atomic():
+        before = CalendarDay.objects.filter(date=day).values("working", "note").first()
+        CalendarDay.objects.update_or_create(date=day, defaults={"working": working, "note": note[:200]})
+        audit.record(
+            actor=actor,
+            action="common.calendar_day_set",
+            object_type="common.calendarday",
+            object_id=str(day),
+            before=before,
+            after={"working": working, "note": note[:200]},
+        )
+
+
+def enter_calendar_year(*, actor: Actor, year: int, source: str) -> None:
+    """Declare that a year's holiday notice has been entered, so its other days follow the weekday rule."""
+    from django.utils.translation import gettext as _
+
+    from yiwang.common.errors import InvalidInput
+    from yiwang.common.models import CalendarYear
+    from yiwang.identity import authz
+
+    authz.check(actor, "calendar.manage")
+    if not 2000 <= year <= 2200:
+        raise InvalidInput(_("The year %(year)d is out of range.") % {"year": year})
+    if not source.strip():
+        raise InvalidInput(_("Name the notice the days come from (e.g. 国办发明电〔2026〕7号)."))
+    with transaction.atomic():
+        CalendarYear.objects.update_or_create(year=year, defaults={"source": source.strip()[:200]})
+        audit.record(
+            actor=actor,
+            action="common.calendar_year_entered",
+            object_type="common.calendaryear",
+            object_id=year,
+            after={"source": source.strip()[:200]},
+        )

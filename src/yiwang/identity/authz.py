@@ -72,6 +72,7 @@ ACTIONS: dict[str, Rule] = {
     "identity.manage_staff": _rule(Scope.ALL),
     "identity.manage_clients": _rule(Scope.ALL),
     "registers.manage": _rule(Scope.ALL),
+    "calendar.manage": _rule(Scope.ALL),  # administrators: a wrong day moves every deadline that crosses it
     # The staff workbench's home page: any staff role, as long as the member has a region to work in.
     "workbench.enter": _rule(Scope.REGION, *STAFF_ROLES),
     # An applicant's own records and those of the principals they act for (agencies, later cases).
