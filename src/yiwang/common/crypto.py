@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -62,13 +63,29 @@ def reencrypt(token: str) -> str:
 
 
 def normalise_identifier(value: str) -> str:
-    return value.strip().upper().replace(" ", "")
+    """An identifier as stored and indexed: NFKC (full-width digits and letters typed by Chinese input methods
+    become ASCII), no whitespace, upper case (an ID number's check character x is X)."""
+    return "".join(unicodedata.normalize("NFKC", value or "").split()).upper()
 
 
 def blind_index(value: str, *, purpose: str) -> str:
     """A keyed, deterministic digest for exact lookup; ``purpose`` separates e.g. ID numbers from phones."""
     message = f"{purpose}:{normalise_identifier(value)}".encode()
     return hmac.new(blind_index_key(), message, hashlib.sha256).hexdigest()
+
+
+# Blind-index purposes: the same value indexes differently per purpose. Accounts, persons and the entities a
+# person represents all index ID numbers under ID_NUMBER, so their index values compare directly.
+ID_NUMBER = "id_number"
+PHONE = "phone"
+
+
+def id_number_index(id_number: str) -> str:
+    return blind_index(id_number, purpose=ID_NUMBER)
+
+
+def phone_index(phone: str) -> str:
+    return blind_index(phone, purpose=PHONE)
 
 
 class EncryptedTextField(models.TextField):  # type: ignore[type-arg]  # django-stubs generic field

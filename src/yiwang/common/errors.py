@@ -37,3 +37,19 @@ class PermissionDenied(DomainError):
 class NotFound(DomainError):
     code = "not_found"
     http_status = 404
+
+
+def invalid_field(field: str, message: str | Promise, *, code: str = "") -> InvalidInput:
+    """An InvalidInput whose one detail names the field, so forms can show it beside that field."""
+    detail = {"field": field, "message": str(message)}
+    if code:
+        detail["code"] = code
+    return InvalidInput(message, details=[detail])
+
+
+def invalid_problems(field: str, problems: list[Any], message: str | Promise | None = None) -> InvalidInput:
+    """Every problem of one value at once (validators' ``Problem``s), headed by ``message`` or the first one."""
+    return InvalidInput(
+        message if message is not None else problems[0].message,
+        details=[{"field": field, "code": p.code, "message": str(p.message)} for p in problems],
+    )

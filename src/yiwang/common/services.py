@@ -10,6 +10,7 @@ from django.db import transaction
 
 from yiwang.audit import services as audit
 from yiwang.audit.actors import Actor
+from yiwang.common.crypto import ID_NUMBER, PHONE
 from yiwang.common.models import Division
 
 
@@ -54,9 +55,9 @@ def load_divisions(*, actor: Actor, rows: list[dict[str, Any]] | None = None) ->
 
 # Blind-index columns and the encrypted value and purpose each is computed from (see yiwang.common.crypto).
 BLIND_INDEXES: dict[str, list[tuple[str, str, str]]] = {
-    "identity.Account": [("id_number_index", "id_number", "id_number"), ("phone_index", "phone", "phone")],
-    "registers.Person": [("id_number_index", "id_number", "id_number")],
-    "registers.LegalEntity": [("legal_representative_index", "legal_representative_id_number", "id_number")],
+    "identity.Account": [("id_number_index", "id_number", ID_NUMBER), ("phone_index", "phone", PHONE)],
+    "registers.Person": [("id_number_index", "id_number", ID_NUMBER)],
+    "registers.LegalEntity": [("legal_representative_index", "legal_representative_id_number", ID_NUMBER)],
 }
 
 
@@ -66,7 +67,7 @@ def rotate_keys(*, actor: Actor, reindex: bool = False, batch_size: int = 500, p
     again (a value already under the newest key is re-encrypted harmlessly). Returns the rows rewritten."""
     from tqdm import tqdm
 
-    from yiwang.common.crypto import blind_index, encrypted_fields, reencrypt
+    from yiwang.common.crypto import blind_index, decrypt, encrypted_fields, reencrypt
 
     total = 0
     for model, names in encrypted_fields():
@@ -74,21 +75,27 @@ def rotate_keys(*, actor: Actor, reindex: bool = False, batch_size: int = 500, p
         indexes = BLIND_INDEXES.get(label, []) if reindex else []
         table = model._meta.db_table
         columns = [_column(model, n) for n in names]
+        pk_column = str(model._meta.pk.column)
         ids = list(model._default_manager.order_by("pk").values_list("pk", flat=True))
         bar = tqdm(total=len(ids), desc=label, unit="rows", disable=not progress)
         for start in range(0, len(ids), batch_size):
             chunk = ids[start : start + batch_size]
             with transaction.atomic():
                 # Raw tokens: the model field would decrypt on read and encrypt anew on write.
-                raw = _raw_tokens(table, columns, chunk)
+                raw = _raw_tokens(table, pk_column, columns, chunk)
                 for pk, tokens in raw.items():
-                    updates = {c: reencrypt(t) for c, t in zip(columns, tokens, strict=True) if t}
-                    if indexes:
-                        obj = model._default_manager.get(pk=pk)
-                        for index_field, value_field, purpose in indexes:
-                            value = getattr(obj, value_field)
-                            updates[_column(model, index_field)] = blind_index(value, purpose=purpose) if value else ""
-                    _write_raw(table, pk, updates)
+                    updates: dict[str, str | None] = {
+                        c: reencrypt(t) for c, t in zip(columns, tokens, strict=True) if t
+                    }
+                    # The clear values come from the tokens already read: no query per row.
+                    clear = {n: decrypt(t) if t else "" for n, t in zip(names, tokens, strict=True)}
+                    for index_field, value_field, purpose in indexes:
+                        value = clear[value_field]
+                        # An absent value keeps an absent index (NULL where the column allows it: a unique
+                        # index must not turn every staff account's missing ID number into the same "").
+                        empty = None if model._meta.get_field(index_field).null else ""
+                        updates[_column(model, index_field)] = blind_index(value, purpose=purpose) if value else empty
+                    _write_raw(table, pk_column, pk, updates)
                 total += len(raw)
             bar.update(len(chunk))
         bar.close()
@@ -104,22 +111,22 @@ def rotate_keys(*, actor: Actor, reindex: bool = False, batch_size: int = 500, p
 
 
 def _column(model: Any, name: str) -> str:
-    field = model._meta.get_field(name)
-    return str(field.column)
+    return str(model._meta.get_field(name).column)
 
 
-def _raw_tokens(table: str, columns: list[str], ids: list[Any]) -> dict[Any, list[str | None]]:
+def _raw_tokens(table: str, pk_column: str, columns: list[str], ids: list[Any]) -> dict[Any, list[str | None]]:
     from django.db import connection
 
     qn = connection.ops.quote_name
     placeholders = ", ".join(["%s"] * len(ids))
-    sql = f"SELECT id, {', '.join(qn(c) for c in columns)} FROM {qn(table)} WHERE id IN ({placeholders})"  # noqa: S608 - identifiers quoted, values bound
+    selected = ", ".join(qn(c) for c in [pk_column, *columns])
+    sql = f"SELECT {selected} FROM {qn(table)} WHERE {qn(pk_column)} IN ({placeholders})"  # noqa: S608 - identifiers quoted, values bound
     with connection.cursor() as cursor:
         cursor.execute(sql, ids)
         return {row[0]: list(row[1:]) for row in cursor.fetchall()}
 
 
-def _write_raw(table: str, pk: Any, updates: dict[str, str]) -> None:
+def _write_raw(table: str, pk_column: str, pk: Any, updates: dict[str, str | None]) -> None:
     from django.db import connection
 
     if not updates:
@@ -127,7 +134,7 @@ def _write_raw(table: str, pk: Any, updates: dict[str, str]) -> None:
     qn = connection.ops.quote_name
     assignments = ", ".join(f"{qn(c)} = %s" for c in updates)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {qn(table)} SET {assignments} WHERE id = %s", [*updates.values(), pk])  # noqa: S608 - identifiers quoted, values bound
+        cursor.execute(f"UPDATE {qn(table)} SET {assignments} WHERE {qn(pk_column)} = %s", [*updates.values(), pk])  # noqa: S608 - identifiers quoted, values bound
 
 
 # --- the working-day calendar (common/calendar.py) ------------------------------------------------

@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yiwang.catalogue.models import Organisation
 from yiwang.common.admin_tools import FindByNumberMixin
-from yiwang.common.crypto import blind_index
+from yiwang.common.crypto import id_number_index, phone_index
 from yiwang.common.errors import DomainError
 from yiwang.identity import (
     admin_oidc,  # noqa: F401 - department systems: replaces DOT's Application admin
@@ -124,8 +124,8 @@ class AccountAdmin(FindByNumberMixin[Account], admin.ModelAdmin[Account]):
         # An exact ID number or phone number is found through its blind index; the clear value is not stored.
         term = number.strip()
         if len(term) == 18:
-            return queryset.filter(id_number_index=blind_index(term, purpose=services.ID_PURPOSE))
-        return queryset.filter(phone_index=blind_index(term, purpose=services.PHONE_PURPOSE))
+            return queryset.filter(id_number_index=id_number_index(term))
+        return queryset.filter(phone_index=phone_index(term))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # persons register themselves; staff are created with the form below

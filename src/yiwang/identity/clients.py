@@ -29,7 +29,7 @@ from oauth2_provider.settings import oauth2_settings
 from yiwang.audit import services as audit
 from yiwang.audit.actors import Actor, actor_label
 from yiwang.catalogue.models import Organisation
-from yiwang.common.errors import InvalidInput
+from yiwang.common.errors import InvalidInput, invalid_field
 from yiwang.identity import authz
 from yiwang.identity.models_oidc import ClientKind, ClientPolicy
 from yiwang.identity.oidc import SCOPES_BY_KIND
@@ -48,7 +48,7 @@ UNCHANGED = _Unchanged()
 
 
 def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, details=[{"field": field, "message": message}])
+    return invalid_field(field, message)
 
 
 # --- input checks ---------------------------------------------------------------------------------

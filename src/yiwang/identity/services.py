@@ -32,17 +32,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from yiwang.audit import services as audit
 from yiwang.audit.actors import Actor, SystemActor
 from yiwang.catalogue.models import BasicItem, Organisation
-from yiwang.common.crypto import blind_index
-from yiwang.common.errors import InvalidInput, NotFound, PermissionDenied
+from yiwang.common.crypto import blind_index, id_number_index, normalise_identifier, phone_index
+from yiwang.common.errors import InvalidInput, NotFound, PermissionDenied, invalid_field, invalid_problems
 from yiwang.common.masking import mask_id_number, mask_phone, mask_text
 from yiwang.common.models import Division, DivisionLevel
-from yiwang.common.validators import Problem, resident_id_problems, uscc_problems
+from yiwang.common.validators import resident_id_problems
 from yiwang.identity import authz, messaging
 from yiwang.identity.constants import AccountKind, CodePurpose, IdType, PrincipalKind, RealNameStatus, Role
 from yiwang.identity.models import Account, Agency, Enterprise, OneTimeCode
 
-ID_PURPOSE = "id_number"  # blind-index purposes: the same value indexes differently per purpose
-PHONE_PURPOSE = "phone"
 _PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 LOGIN_SYSTEM = SystemActor("sign-in")
 # Agencies last at most this long; a principal renews them (a common provincial rule is one to three years).
@@ -52,22 +50,15 @@ MAX_AGENCY_DAYS = 3 * 366
 # --- input checks ---------------------------------------------------------------------------------
 
 
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, details=[{"field": field, "message": message}])
-
-
-def _refuse_problems(field: str, message: str, problems: list[Problem]) -> None:
-    """Every problem of a code at once, each with its own translated explanation."""
-    if problems:
-        raise InvalidInput(
-            message, details=[{"field": field, "code": p.code, "message": str(p.message)} for p in problems]
-        )
+_invalid = invalid_field
 
 
 def clean_id_number(value: str) -> str:
     """A resident ID number checked against GB 11643: format, real birth date, known province, check digit."""
-    number = (value or "").strip().upper()
-    _refuse_problems("id_number", _("The ID number is not valid."), resident_id_problems(number))
+    number = normalise_identifier(value)
+    problems = resident_id_problems(number)
+    if problems:
+        raise invalid_problems("id_number", problems, _("The ID number is not valid."))
     # The region part is where the number was first issued; counties are renamed and merged over time, so
     # only the province must be a known one (our division table holds every province).
     if not Division.objects.filter(code=number[:2] + "0000", level=DivisionLevel.PROVINCE).exists():
@@ -96,8 +87,13 @@ def clean_name(value: str) -> str:
 
 
 def clean_uscc(value: str) -> str:
-    code = (value or "").strip().upper()
-    _refuse_problems("uscc", _("The unified social credit code is not valid."), uscc_problems(code))
+    """A USCC checked as the legal-entity register checks it (GB 32100, under YIWANG_USCC_POLICY)."""
+    from yiwang.registers.selectors import uscc_blocking_problems
+
+    code = normalise_identifier(value)
+    problems = uscc_blocking_problems(code)
+    if problems:
+        raise invalid_problems("uscc", problems, _("The unified social credit code is not valid."))
     return code
 
 
@@ -132,7 +128,7 @@ def _real_name_check(id_number: str, name: str) -> bool:
     person = registers.find_person(id_number)
     if person is None:
         return False
-    if clean_name(person.name) != name:
+    if not registers.names_match(person.name, name):
         raise _invalid("name", _("The name does not match the population register for this ID number."))
     return True
 
@@ -142,7 +138,7 @@ def register_person(*, actor: Actor, id_number: str, name: str, phone: str, pass
     number = clean_id_number(id_number)
     name = clean_name(name)
     phone = clean_phone(phone)
-    index = blind_index(number, purpose=ID_PURPOSE)
+    index = id_number_index(number)
     username = "p-" + index[:24]  # opaque: the ID number must not appear in user names, logs or URLs
     # The password first: a weak one must not turn registration into a free oracle for "does this ID have an
     # account" or "is this the registered name".
@@ -160,7 +156,7 @@ def register_person(*, actor: Actor, id_number: str, name: str, phone: str, pass
             id_number=number,
             id_number_index=index,
             phone=phone,
-            phone_index=blind_index(phone, purpose=PHONE_PURPOSE),
+            phone_index=phone_index(phone),
             real_name_status=RealNameStatus.VERIFIED if verified else RealNameStatus.UNVERIFIED,
             verified_at=timezone.now() if verified else None,
         )
@@ -219,7 +215,7 @@ def change_phone(*, actor: User, phone: str, code: str) -> Account:
     _use_code(phone=phone, purpose=CodePurpose.REGISTER, code=code)
     with transaction.atomic():
         Account.objects.filter(pk=account.pk).update(
-            phone=phone, phone_index=blind_index(phone, purpose=PHONE_PURPOSE), phone_confirmed_at=timezone.now()
+            phone=phone, phone_index=phone_index(phone), phone_confirmed_at=timezone.now()
         )
         audit.record(
             actor=actor,
@@ -250,11 +246,7 @@ def find_user(login: str) -> User | None:
     """The user a login names: an ID number (citizens) through its blind index, else a user name (staff)."""
     login = (login or "").strip()
     if re.fullmatch(r"[0-9]{17}[0-9Xx]", login):
-        account = (
-            Account.objects.select_related("user")
-            .filter(id_number_index=blind_index(login, purpose=ID_PURPOSE))
-            .first()
-        )
+        account = Account.objects.select_related("user").filter(id_number_index=id_number_index(login)).first()
         return account.user if account else None
     return User.objects.filter(username=login).first()
 
@@ -364,7 +356,7 @@ def request_code(*, phone: str, purpose: CodePurpose) -> None:
     """Send a 6-digit code to ``phone``. For sign-in and reset the code goes only to a number that belongs
     to an account, but the caller is told the same either way (no account enumeration by phone)."""
     phone = clean_phone(phone)
-    index = blind_index(phone, purpose=PHONE_PURPOSE)
+    index = phone_index(phone)
     # One code a minute per number and purpose (SMS costs money, floods annoy), counted for every number —
     # whether it has an account or not, so the limit itself does not reveal which numbers are registered.
     if not cache.add(f"identity:code-sent:{purpose}:{index}", 1, timeout=60):
@@ -426,7 +418,7 @@ def confirm_phone(*, actor: User, code: str) -> Account:
 def _use_code(*, phone: str, purpose: CodePurpose, code: str) -> None:
     """Use a code once. The check commits on its own, so a wrong guess counts against the code even though
     the caller then fails; after ``YIWANG_SMS_CODE_ATTEMPTS`` wrong guesses the code is dead."""
-    index = blind_index(phone, purpose=PHONE_PURPOSE)
+    index = phone_index(phone)
     now = timezone.now()
     with transaction.atomic():
         otp = (
@@ -451,7 +443,7 @@ def _use_code(*, phone: str, purpose: CodePurpose, code: str) -> None:
 
 def sign_in_with_code(*, phone: str, code: str, client_ip: str = "") -> User:
     phone = clean_phone(phone)
-    index = blind_index(phone, purpose=PHONE_PURPOSE)
+    index = phone_index(phone)
     if client_ip and cache.get(_ip_key(client_ip), 0) >= settings.YIWANG_LOGIN_MAX_FAILURES * 4:
         _audit_sign_in(None, "identity.login_failed", mask_phone(phone), "sms; address throttled", client_ip)
         raise AccountLocked(_("Too many failed sign-ins. Try again later or reset the password by SMS."))
@@ -477,7 +469,7 @@ def sign_in_with_code(*, phone: str, code: str, client_ip: str = "") -> User:
 def reset_password(*, phone: str, code: str, new_password: str) -> User:
     """Set a new password after proving the phone; also lifts a lockout."""
     phone = clean_phone(phone)
-    confirmed = list(_confirmed_accounts(blind_index(phone, purpose=PHONE_PURPOSE))[:2])
+    confirmed = list(_confirmed_accounts(phone_index(phone))[:2])
     account = confirmed[0] if len(confirmed) == 1 else None
     # Strength is checked the same way whether or not the number has an account (no enumeration by reply).
     _check_password(new_password, account.user if account is not None else None)
@@ -642,7 +634,7 @@ def create_staff(
             department=department,
             division=division,
             phone=phone,
-            phone_index=blind_index(phone, purpose=PHONE_PURPOSE) if phone else "",
+            phone_index=phone_index(phone) if phone else "",
             # Entered by an administrator from the staff record, not typed by the holder: treated as confirmed.
             phone_confirmed_at=timezone.now() if phone else None,
             real_name_status=RealNameStatus.VERIFIED,
@@ -694,7 +686,7 @@ def bind_enterprise(*, actor: User, uscc: str, name: str) -> Enterprise:
     entity = registers.find_entity(code)
     if entity is None:
         raise _invalid("uscc", _("The legal-entity register has no entity with this code."))
-    if clean_name(entity.name) != clean_name(name):
+    if not registers.names_match(entity.name, name):
         raise _invalid("name", _("The name does not match the legal-entity register for this code."))
     if entity.status != "active":
         raise _invalid("uscc", _("This entity is not in business (deregistered or revoked)."))
@@ -751,7 +743,7 @@ def _agent_account(id_number: str, name: str) -> Account:
     number = clean_id_number(id_number)
     account = (
         Account.objects.select_related("user")
-        .filter(id_number_index=blind_index(number, purpose=ID_PURPOSE), kind=AccountKind.PERSON)
+        .filter(id_number_index=id_number_index(number), kind=AccountKind.PERSON)
         .first()
     )
     if account is None:

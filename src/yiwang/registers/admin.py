@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.common.admin_tools import FindByNumberMixin, number_shaped
+from yiwang.common.crypto import id_number_index
 from yiwang.common.masking import mask_id_number
 from yiwang.identity import authz
 from yiwang.registers import selectors
@@ -73,7 +74,7 @@ class PersonAdmin(FindByNumberMixin[Person], RegisterAdmin[Person]):
     def find_by_number(self, queryset: QuerySet[Person], number: str) -> QuerySet[Person]:
         if not selectors.looks_like_id_number(number):
             return queryset.none()
-        return queryset.filter(id_number_index=selectors.id_number_index(number))
+        return queryset.filter(id_number_index=id_number_index(number))
 
 
 @admin.register(LegalEntity)
@@ -104,7 +105,7 @@ class LegalEntityAdmin(FindByNumberMixin[LegalEntity], RegisterAdmin[LegalEntity
         # The entities a person represents, found by the representative's ID number through the blind index.
         if not selectors.looks_like_id_number(number):
             return queryset.none()
-        return queryset.filter(legal_representative_index=selectors.id_number_index(number))
+        return queryset.filter(legal_representative_index=id_number_index(number))
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[LegalEntity], search_term: str

@@ -12,16 +12,11 @@ from collections.abc import Iterable
 from typing import TypedDict
 
 from django.conf import settings
-from django.db.models import QuerySet
 
-from yiwang.common.crypto import blind_index, normalise_identifier
-from yiwang.common.errors import InvalidInput
+from yiwang.common.crypto import id_number_index, normalise_identifier
+from yiwang.common.errors import invalid_problems
 from yiwang.common.validators import Problem, resident_id_problems, uscc_problems
 from yiwang.registers.models import LegalEntity, Person
-
-# The purpose string of the ID-number blind index. Identity accounts index ID numbers under the same
-# purpose, so an account, a person and the entities a person represents all share one index value.
-ID_NUMBER_PURPOSE = "id_number"
 
 # A person found in the population register; the register keeps no deaths or migrations yet, so a found
 # person is always "registered" (entities carry their own EntityStatus values).
@@ -58,18 +53,9 @@ def names_match(registered: str, given: str) -> bool:
     return bool(expected) and expected == normalise_name(given)
 
 
-def normalise_id_number(id_number: str) -> str:
-    # People type a lower-case x, spaces and full-width digits; the register holds 17 digits and a digit or X.
-    return normalise_identifier(unicodedata.normalize("NFKC", id_number or ""))
-
-
-def normalise_uscc(uscc: str) -> str:
-    return normalise_identifier(unicodedata.normalize("NFKC", uscc or ""))
-
-
-def id_number_index(id_number: str) -> str:
-    """The blind index of an ID number, as stored in Person.id_number_index and identity accounts."""
-    return blind_index(normalise_id_number(id_number), purpose=ID_NUMBER_PURPOSE)
+# People type a lower-case x, spaces and full-width digits; the register holds 17 digits and a digit or X.
+normalise_id_number = normalise_identifier
+normalise_uscc = normalise_identifier
 
 
 # --- validation of identifiers --------------------------------------------------------------------
@@ -87,20 +73,12 @@ def uscc_blocking_problems(uscc: str) -> list[Problem]:
     return problems
 
 
-def invalid_input(field: str, problems: list[Problem]) -> InvalidInput:
-    """An InvalidInput with the first problem as its message and every problem in its details."""
-    return InvalidInput(
-        problems[0].message,
-        details=[{"field": field, "code": p.code, "message": str(p.message)} for p in problems],
-    )
-
-
 def require_id_number(id_number: str, field: str = "id_number") -> str:
     """The normalised ID number, or InvalidInput with a translated message (GB 11643 format and check)."""
     number = normalise_id_number(id_number)
     problems = resident_id_problems(number)
     if problems:
-        raise invalid_input(field, problems)
+        raise invalid_problems(field, problems)
     return number
 
 
@@ -109,7 +87,7 @@ def require_uscc(uscc: str, field: str = "uscc") -> str:
     code = normalise_uscc(uscc)
     problems = uscc_blocking_problems(code)
     if problems:
-        raise invalid_input(field, problems)
+        raise invalid_problems(field, problems)
     return code
 
 
@@ -131,11 +109,6 @@ def find_entity(uscc: str) -> LegalEntity | None:
     return LegalEntity.objects.select_related("division").filter(uscc=normalise_uscc(uscc)).first()
 
 
-def entities_represented_by(id_number: str) -> QuerySet[LegalEntity]:
-    """Every entity whose legal representative has this ID number (any status)."""
-    return LegalEntity.objects.filter(legal_representative_index=id_number_index(id_number))
-
-
 def registered_names(id_numbers: Iterable[str]) -> dict[str, str]:
     """The registered name of each of these ID numbers that is in the population register."""
     by_index = {id_number_index(n): n for n in id_numbers}
@@ -145,22 +118,6 @@ def registered_names(id_numbers: Iterable[str]) -> dict[str, str]:
         rows = Person.objects.filter(id_number_index__in=indexes[start : start + 500])
         names.update((by_index[index], name) for index, name in rows.values_list("id_number_index", "name"))
     return names
-
-
-def person_matches(id_number: str, name: str) -> bool:
-    person = find_person(id_number)
-    return person is not None and names_match(person.name, name)
-
-
-def entity_matches(uscc: str, name: str) -> bool:
-    entity = find_entity(uscc)
-    return entity is not None and names_match(entity.name, name)
-
-
-def is_legal_representative(uscc: str, id_number: str) -> bool:
-    """Whether the person with this ID number is the registered legal representative of the entity."""
-    entity = find_entity(uscc)
-    return entity is not None and entity.legal_representative_index == id_number_index(id_number)
 
 
 # --- verification ---------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from yiwang.audit import services as audit
 from yiwang.audit.actors import Actor
-from yiwang.common.errors import InvalidInput
+from yiwang.common.crypto import id_number_index
+from yiwang.common.errors import InvalidInput, invalid_field
 from yiwang.common.masking import mask_id_number
 from yiwang.common.models import Division
 from yiwang.identity import authz
@@ -70,7 +71,7 @@ class BulkResult:
 
 
 def _invalid(field: str, code: str, message: Any) -> InvalidInput:
-    return InvalidInput(message, details=[{"field": field, "code": code, "message": str(message)}])
+    return invalid_field(field, message, code=code)
 
 
 def _text(value: str, model: type[Person | LegalEntity], field: str, *, required: bool = True) -> str:
@@ -211,7 +212,7 @@ def upsert_person(
         PersonData(id_number, name, sex, birth_date, division_code, address),
         _Divisions(),
     )
-    index = selectors.id_number_index(data.id_number)
+    index = id_number_index(data.id_number)
     with transaction.atomic():
         person = Person.objects.select_for_update().filter(id_number_index=index).first()
         before = _person_snapshot(person) if person is not None else None
@@ -298,7 +299,7 @@ def _apply_entity(entity: LegalEntity, data: EntityData, division: Division) -> 
     entity.entity_type = data.entity_type
     entity.legal_representative = data.legal_representative
     entity.legal_representative_id_number = data.legal_representative_id_number
-    entity.legal_representative_index = selectors.id_number_index(data.legal_representative_id_number)
+    entity.legal_representative_index = id_number_index(data.legal_representative_id_number)
     entity.registered_address = data.registered_address
     entity.division = division
     entity.established = data.established
@@ -325,7 +326,7 @@ def bulk_create_people(*, actor: Actor, people: Iterable[PersonData]) -> BulkRes
     for row_number, row in enumerate(people, start=1):
         total += 1
         data, division = _on_row(row_number, partial(_clean_person, row, divisions))
-        cleaned.setdefault(selectors.id_number_index(data.id_number), (data, division))
+        cleaned.setdefault(id_number_index(data.id_number), (data, division))
     with transaction.atomic():
         existing: set[str] = set()
         for chunk in _chunks(list(cleaned)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from yiwang.common.crypto import blind_index
+from yiwang.common.crypto import id_number_index
 from yiwang.common.validators import ID_CHECK, ID_WEIGHTS, build_uscc
 from yiwang.registers import demo
 
@@ -62,7 +62,7 @@ def make_register_person(person: TestPerson) -> None:
     from yiwang.registers.models import Person
 
     Person.objects.get_or_create(
-        id_number_index=blind_index(person.id_number, purpose="id_number"),
+        id_number_index=id_number_index(person.id_number),
         defaults={
             "id_number": person.id_number,
             "name": person.name,
@@ -85,7 +85,7 @@ def make_register_entity(entity: TestEntity, representative: TestPerson, *, stat
             "entity_type": "company",
             "legal_representative": representative.name,
             "legal_representative_id_number": representative.id_number,
-            "legal_representative_index": blind_index(representative.id_number, purpose="id_number"),
+            "legal_representative_index": id_number_index(representative.id_number),
             "registered_address": "",
             "division_id": entity.region,
             "established": dt.date(2015, 5, 20),

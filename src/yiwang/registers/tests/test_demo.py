@@ -8,6 +8,7 @@ import pytest
 
 from yiwang.audit.actors import SystemActor
 from yiwang.audit.models import AuditRecord
+from yiwang.common.crypto import id_number_index
 from yiwang.common.validators import resident_id_problems, uscc_problems
 from yiwang.registers import demo, selectors
 from yiwang.registers.models import EntityStatus, LegalEntity, Person, Sex
@@ -66,7 +67,7 @@ def test_the_enterprises_and_their_representatives(system: SystemActor) -> None:
     assert cancelled.status == EntityStatus.CANCELLED
     for entity in (enterprise, second):
         assert entity.legal_representative == demo.DEMO_REPRESENTATIVE_NAME
-        assert selectors.is_legal_representative(entity.uscc, demo.DEMO_REPRESENTATIVE_ID)
+        assert entity.legal_representative_index == id_number_index(demo.DEMO_REPRESENTATIVE_ID)
     assert selectors.verify_person(demo.DEMO_REPRESENTATIVE_ID, "王五")["matches"]
 
 

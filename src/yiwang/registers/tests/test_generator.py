@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from yiwang.audit.actors import SystemActor
 from yiwang.audit.models import AuditRecord
+from yiwang.common.crypto import id_number_index
 from yiwang.common.models import Division, DivisionLevel
 from yiwang.common.services import packaged_divisions
 from yiwang.common.validators import resident_id_problems, uscc_problems
@@ -117,8 +118,8 @@ def test_representatives_take_the_registered_name_when_an_id_number_was_already_
         division_code=first.division_code,
     )
     generate_registers(actor=system, people=120, entities=60, seed=5)
-    assert Person.objects.get(id_number_index=selectors.id_number_index(first.id_number)).name == "早已登记"
-    for entity in LegalEntity.objects.filter(legal_representative_index=selectors.id_number_index(first.id_number)):
+    assert Person.objects.get(id_number_index=id_number_index(first.id_number)).name == "早已登记"
+    for entity in LegalEntity.objects.filter(legal_representative_index=id_number_index(first.id_number)):
         assert entity.legal_representative == "早已登记"
 
 
