@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 
-def load_or_create_rsa_key(path: Path) -> str:
+def load_or_create_rsa_key(path: Path, *, create: bool = True) -> str:
     """PEM of the RSA private key at ``path``; a 2048-bit key is generated when the file does not exist.
 
     Production mounts the key file (and rotates it as docs/identity.md describes); a generated key lets
@@ -14,6 +14,12 @@ def load_or_create_rsa_key(path: Path) -> str:
     """
     if path.exists():
         return path.read_text()
+    if not create:
+        # In production every worker must sign with the same mounted key; a key made here would differ per
+        # container and tokens signed by one would fail against another's JWKS.
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"the OIDC signing key file {path} does not exist (YIWANG_OIDC_KEY_FILE)")
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 

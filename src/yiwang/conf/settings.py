@@ -227,7 +227,7 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named so ou
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": "",  # filled below from the key file
-    "PKCE_REQUIRED": True,  # authorization code + PKCE only (RFC 7636; S256 enforced in identity/oidc.py)
+    "PKCE_REQUIRED": True,  # authorization code + PKCE only (RFC 7636); S256 only by the RFC 9700 switch below
     # The issuer named in tokens and discovery; empty = the site root of the request (development).
     "OIDC_ISS_ENDPOINT": env_str("YIWANG_OIDC_ISSUER", ""),
     # Previous signing keys stay published in the JWKS during rotation, so tokens they signed still verify.
@@ -262,4 +262,7 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "REQUEST_APPROVAL_PROMPT": "auto",
 }
-OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] = load_or_create_rsa_key(_oidc_key_file)
+# Generated on first start for development and tests; production (YIWANG_REQUIRE_SECRET_KEY) must mount it.
+OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] = load_or_create_rsa_key(
+    _oidc_key_file, create=not env_bool("YIWANG_REQUIRE_SECRET_KEY", False)
+)

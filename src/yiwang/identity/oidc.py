@@ -15,6 +15,7 @@ docs/sso.md describes the result for department systems.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -25,11 +26,11 @@ from django.urls import get_script_prefix
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import ConnectDiscoveryInfoView
-from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from yiwang.common.masking import mask_id_number, mask_name, mask_phone
+from yiwang.identity import selectors
 from yiwang.identity.constants import PrincipalKind, RealNameStatus
-from yiwang.identity.models import Account, Agency, Enterprise
+from yiwang.identity.models import Account
 from yiwang.identity.models_oidc import ClientKind, ClientPolicy, SubjectIdentifier
 
 # Scopes a department system's users grant (authorization code) and scopes a machine client holds itself
@@ -52,11 +53,6 @@ CLAIM_SCOPES: dict[str, str] = {
     "enterprises": "agency",
     "agencies": "agency",
 }
-
-# The ID token carries only who signed in; everything else comes from the userinfo endpoint. An ID token
-# travels through browsers (RP-initiated logout sends it back as ``id_token_hint`` in a URL, where proxies
-# and logs keep it), so no personal data rides in it.
-ID_TOKEN_CLAIMS = frozenset({"sub"})
 
 
 def issuer(request: Any) -> str:
@@ -125,19 +121,11 @@ def _account(user: Any) -> Account | None:
 
 
 def _enterprises(user: Any) -> list[dict[str, str]]:
-    return [
-        {"uscc": e.uscc, "name": e.name}
-        for e in Enterprise.objects.filter(representative=user).order_by("uscc").only("uscc", "name")
-    ]
+    return [{"uscc": e.uscc, "name": e.name} for e in selectors.enterprises_represented_by(user).order_by("uscc")]
 
 
 def _agencies(user: Any, *, clear_ids: bool) -> list[dict[str, Any]]:
-    rows = (
-        Agency.objects.in_force()
-        .filter(agent=user)
-        .select_related("enterprise", "principal_user__account")
-        .order_by("valid_until", "id")
-    )
+    rows = selectors.agencies_held_by(user).in_force().order_by("valid_until", "id")
     result: list[dict[str, Any]] = []
     for agency in rows:
         entry: dict[str, Any] = {"principal_kind": agency.principal_kind}
@@ -164,11 +152,11 @@ def claims(user: Any, policy: ClientPolicy | None) -> dict[str, Callable[[], Any
     A thunk returning ``None`` means "no such claim for this user" (e.g. a superuser without an account)
     and the claim is left out.
     """
-    account = _account(user)
     clear_ids = bool(policy and policy.is_active and policy.may_receive_id_numbers)
+    account = functools.cache(lambda: _account(user))  # read only if a granted scope needs it
 
     def of_account(read: Callable[[Account], Any]) -> Callable[[], Any]:
-        return lambda: read(account) if account is not None else None
+        return lambda: read(a) if (a := account()) is not None else None
 
     return {
         "sub": lambda: subject_for(user),
@@ -236,17 +224,6 @@ class YiwangValidator(OAuth2Validator):
             request
         )
 
-    def save_authorization_code(
-        self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any
-    ) -> None:
-        # PKCE is required (settings: PKCE_REQUIRED); only S256 binds the code to a secret the browser never
-        # saw ("plain" sends the verifier itself through the front channel), so "plain" is refused here.
-        if request.code_challenge_method != "S256":
-            raise oauth_errors.UnsupportedCodeChallengeMethodError(
-                description='code_challenge_method must be "S256".', request=request
-            )
-        super().save_authorization_code(client_id, code, request, *args, **kwargs)
-
     # --- claims -----------------------------------------------------------------------------------
 
     def get_additional_claims(self, request: Any) -> dict[str, Callable[[Any], Any]]:
@@ -255,12 +232,14 @@ class YiwangValidator(OAuth2Validator):
         return {name: _ignoring_request(thunk) for name, thunk in thunks.items()}
 
     def get_oidc_claims(self, token: Any, token_handler: Any, request: Any) -> dict[str, Any]:
-        return {k: v for k, v in super().get_oidc_claims(token, token_handler, request).items() if v is not None}
+        # The ID token carries only ``sub``: it travels back through browsers (the logout hint), and computing
+        # the personal claims just to drop them would cost every token exchange the account, enterprise and
+        # agency queries. Everything else is served by userinfo.
+        return {"sub": subject_for(request.user)}
 
-    def get_id_token_dictionary(self, token: Any, token_handler: Any, request: Any) -> tuple[dict[str, Any], Any]:
-        id_claims, expiration = super().get_id_token_dictionary(token, token_handler, request)
-        personal = set(CLAIM_SCOPES) - ID_TOKEN_CLAIMS
-        return {k: v for k, v in id_claims.items() if k not in personal}, expiration
+    def get_userinfo_claims(self, request: Any) -> dict[str, Any]:
+        claims = super().get_oidc_claims(request.access_token, None, request)
+        return {k: v for k, v in claims.items() if v is not None}
 
     def get_discovery_claims(self, request: Any) -> list[str]:
         return list(CLAIM_SCOPES)
@@ -280,9 +259,7 @@ class DiscoveryView(ConnectDiscoveryInfoView):
         response: HttpResponse = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         data["issuer"] = issuer(request)
-        data["response_types_supported"] = ["code"]
         data["grant_types_supported"] = ["authorization_code", "client_credentials", "refresh_token"]
-        data["code_challenge_methods_supported"] = ["S256"]
         data["id_token_signing_alg_values_supported"] = ["RS256"]
         response.content = json.dumps(data).encode()
         return response

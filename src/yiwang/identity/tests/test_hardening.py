@@ -170,3 +170,30 @@ def test_accounts_are_found_by_number_only_through_a_post(staff_client, admin, c
     assert [a.user_id for a in found.context["results"]] == [citizen.pk]
     page = found.content.decode()
     assert PEOPLE["citizen"].phone not in page and PEOPLE["citizen"].id_number not in page
+
+
+def test_the_id_token_carries_only_sub_and_costs_no_personal_queries(agent):
+    from types import SimpleNamespace
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from yiwang.identity.oidc import YiwangValidator, subject_for
+
+    expected = subject_for(agent)
+    request = SimpleNamespace(user=agent, scopes=["openid", "profile", "identity", "phone", "agency"], client=None)
+    with CaptureQueriesContext(connection) as queries:
+        claims = YiwangValidator().get_oidc_claims(None, None, request)
+    assert claims == {"sub": expected}
+    tables = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "identity_agency" not in tables and "identity_enterprise" not in tables and "identity_account" not in tables
+
+
+def test_production_refuses_to_invent_a_signing_key(tmp_path):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from yiwang.conf.keys import load_or_create_rsa_key
+
+    with pytest.raises(ImproperlyConfigured, match="does not exist"):
+        load_or_create_rsa_key(tmp_path / "missing.pem", create=False)
+    assert "PRIVATE KEY" in load_or_create_rsa_key(tmp_path / "dev.pem")
