@@ -58,6 +58,11 @@ class Problem:
     message: str | Promise
 
 
+def resident_id_check_char(first17: str) -> str:
+    """The 18th character of a resident ID number (GB 11643, ISO 7064 MOD 11-2)."""
+    return ID_CHECK[sum(int(ch) * w for ch, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
 def uscc_check_char(first17: str) -> str:
     total = sum(USCC_CHARSET.index(ch) * w for ch, w in zip(first17, USCC_WEIGHTS, strict=True))
     return USCC_CHARSET[(31 - total % 31) % 31]
@@ -134,8 +139,7 @@ def resident_id_problems(number: str, *, today: dt.date | None = None) -> list[P
     else:
         if birth.year < 1900 or birth > (today or dt.date.today()):  # noqa: DTZ011 - a calendar date, not an instant
             problems.append(Problem("id_birth_date", _("The birth date in the ID number is out of range.")))
-    total = sum(int(ch) * w for ch, w in zip(number[:17], ID_WEIGHTS, strict=True))
-    if ID_CHECK[total % 11] != number[17]:
+    if resident_id_check_char(number[:17]) != number[17]:
         problems.append(Problem("id_check", _("The check digit (character 18) is wrong.")))
     return problems
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from yiwang.audit.actors import Actor
 from yiwang.common.errors import InvalidInput
 from yiwang.common.models import Division, DivisionLevel
-from yiwang.common.validators import ID_CHECK, ID_WEIGHTS, USCC_CHARSET, build_uscc
+from yiwang.common.validators import USCC_CHARSET, build_uscc, resident_id_check_char
 from yiwang.registers import selectors, services
 from yiwang.registers.models import EntityStatus, EntityType, Sex
 from yiwang.registers.services import BulkResult, EntityData, PersonData
@@ -136,10 +136,6 @@ def load_counties() -> list[County]:
     return [County(d.code, d.name, _short_city(d), d.full_name) for d in rows.order_by("code")]
 
 
-def id_check_digit(first17: str) -> str:
-    return ID_CHECK[sum(int(ch) * w for ch, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
-
-
 def _add_years(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year + years)
@@ -184,7 +180,7 @@ class RegisterGenerator:
                 self._id_prefixes.add(first17)
                 break
         return PersonData(
-            id_number=first17 + id_check_digit(first17),
+            id_number=first17 + resident_id_check_char(first17),
             name=self.name(sex),
             sex=sex,
             birth_date=birth,

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from yiwang.common.crypto import id_number_index
-from yiwang.common.validators import ID_CHECK, ID_WEIGHTS, build_uscc
+from yiwang.common.validators import build_uscc, resident_id_check_char
 from yiwang.registers import demo
 
 
@@ -14,8 +14,7 @@ def id_number(region: str, birth: dt.date, sequence: int, *, male: bool) -> str:
     """A GB 11643 number: region, birth date, a 3-digit sequence whose parity is the sex, the check digit."""
     seq = sequence * 2 + (1 if male else 0)
     body = f"{region}{birth:%Y%m%d}{seq % 1000:03d}"
-    total = sum(int(ch) * w for ch, w in zip(body, ID_WEIGHTS, strict=True))
-    return body + ID_CHECK[total % 11]
+    return body + resident_id_check_char(body)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from rest_framework.views import APIView
 
 from yiwang.audit.actors import SystemActor
 from yiwang.common.crypto import blind_index
-from yiwang.common.validators import ID_CHECK, ID_WEIGHTS, build_uscc, resident_id_problems
+from yiwang.common.validators import build_uscc, resident_id_check_char, resident_id_problems
 from yiwang.conf import urls as root_urls
 from yiwang.identity import clients
 from yiwang.identity.models import Account, Agency, Enterprise
@@ -138,7 +138,7 @@ urlpatterns = [
 
 def resident_id(region: str, birth: str, sequence: str) -> str:
     body = region + birth + sequence
-    number = body + ID_CHECK[sum(int(c) * w for c, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
+    number = body + resident_id_check_char(body)
     assert resident_id_problems(number) == []
     return number
 

@@ -6,12 +6,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 from rest_framework.test import APIClient
 
 from yiwang.audit.models import AuditRecord
+from yiwang.common.validators import resident_id_check_char
+from yiwang.identity.models_oidc import ClientPolicy
 from yiwang.registers.demo import (
     DEMO_AGENT_ID,
     DEMO_CANCELLED_NAME,
@@ -20,9 +21,8 @@ from yiwang.registers.demo import (
     DEMO_ENTERPRISE_NAME,
     DEMO_ENTERPRISE_USCC,
 )
-from yiwang.registers.generator import id_check_digit
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("yiwang.registers.tests.urls"), pytest.mark.usefixtures("demo")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo")]
 
 PERSON_URL = "/api/v1/registers/verify/person"
 ENTITY_URL = "/api/v1/registers/verify/entity"
@@ -38,11 +38,7 @@ def application(db: Any) -> Application:
     )
     # identity's token validator refuses clients without an active policy (registered through
     # identity.clients in real life); this client is allowed the verify scope.
-    try:
-        policy_model = apps.get_model("identity", "ClientPolicy")
-    except LookupError:
-        return app
-    policy_model.objects.create(application=app, kind="machine", allowed_scopes=["registers:verify"])
+    ClientPolicy.objects.create(application=app, kind="machine", allowed_scopes=["registers:verify"])
     return app
 
 
@@ -70,7 +66,7 @@ def test_a_wrong_name_and_an_unknown_person(application: Application) -> None:
     client = client_with(application)
     wrong = client.post(PERSON_URL, {"id_number": DEMO_CITIZEN_ID, "name": "李四"}, format="json")
     assert wrong.json() == {"found": True, "matches": False, "status": "registered"}
-    unknown_id = "11010520000101002" + id_check_digit("11010520000101002")
+    unknown_id = "11010520000101002" + resident_id_check_char("11010520000101002")
     unknown = client.post(PERSON_URL, {"id_number": unknown_id, "name": "李四"}, format="json")
     assert unknown.json() == {"found": False, "matches": False, "status": None}
 

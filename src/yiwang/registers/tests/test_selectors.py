@@ -6,6 +6,7 @@ import pytest
 
 from yiwang.common.crypto import id_number_index
 from yiwang.common.errors import InvalidInput
+from yiwang.common.validators import resident_id_check_char
 from yiwang.registers import selectors
 from yiwang.registers.demo import (
     DEMO_CANCELLED_NAME,
@@ -17,13 +18,12 @@ from yiwang.registers.demo import (
     DEMO_REPRESENTATIVE_ID,
     DEMO_SECOND_ENTERPRISE_USCC,
 )
-from yiwang.registers.generator import id_check_digit
 from yiwang.registers.models import LegalEntity
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo", "english")]
 
 # Valid, but not in the register.
-UNKNOWN_ID = "11010520000101002" + id_check_digit("11010520000101002")
+UNKNOWN_ID = "11010520000101002" + resident_id_check_char("11010520000101002")
 
 
 @pytest.mark.parametrize("name", ["张三", " 张 三 ", "张\u3000三", "\t张三\n"])
