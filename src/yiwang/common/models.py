@@ -116,4 +116,4 @@ class CalendarDay(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} {'working' if self.working else 'rest'}"
+        return f"{self.date:%Y-%m-%d} {_('working day') if self.working else _('rest day')}"

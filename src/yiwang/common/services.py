@@ -159,19 +159,26 @@ def set_calendar_day(*, actor: Actor, day: Any, working: bool, note: str = "") -
         )
 
 
-def enter_calendar_year(*, actor: Actor, year: int, source: str) -> None:
-    """Declare that a year's holiday notice has been entered, so its other days follow the weekday rule."""
+def check_calendar_year(*, year: int, source: str) -> None:
+    """What ``enter_calendar_year`` refuses (also run by the admin form, to show it beside the fields)."""
     from django.utils.translation import gettext as _
 
     from yiwang.common.errors import InvalidInput
-    from yiwang.common.models import CalendarYear
-    from yiwang.identity import authz
 
-    authz.check(actor, "calendar.manage")
     if not 2000 <= year <= 2200:
         raise InvalidInput(_("The year %(year)d is out of range.") % {"year": year})
     if not source.strip():
         raise InvalidInput(_("Name the notice the days come from (e.g. 国办发明电〔2026〕7号)."))
+
+
+def enter_calendar_year(*, actor: Actor, year: int, source: str) -> None:
+    """Declare that a year's holiday notice has been entered, so its other days follow the weekday rule."""
+
+    from yiwang.common.models import CalendarYear
+    from yiwang.identity import authz
+
+    authz.check(actor, "calendar.manage")
+    check_calendar_year(year=year, source=source)
     with transaction.atomic():
         CalendarYear.objects.update_or_create(year=year, defaults={"source": source.strip()[:200]})
         audit.record(

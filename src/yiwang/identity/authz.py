@@ -131,7 +131,9 @@ def subject_of(actor: Any) -> Subject:
     cached = getattr(actor, "_yiwang_subject", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    account = getattr(actor, "account", None) if _has_account(actor) else None
+    from yiwang.identity.models import account_of  # models load after authz is imported by app modules
+
+    account = account_of(actor)
     roles = frozenset(actor.groups.values_list("name", flat=True))
     subject = Subject(
         user=actor,
@@ -145,16 +147,6 @@ def subject_of(actor: Any) -> Subject:
     )
     actor._yiwang_subject = subject
     return subject
-
-
-def _has_account(user: Any) -> bool:
-    from yiwang.identity.models import Account
-
-    try:
-        user.account  # noqa: B018 - touching the relation tells whether it exists
-    except Account.DoesNotExist:
-        return False
-    return True
 
 
 def forget(user: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AccountKind(models.TextChoices):
@@ -43,3 +44,12 @@ class CodePurpose(models.TextChoices):
     LOGIN = "login", _("Sign in")
     RESET = "reset", _("Password reset")
     REGISTER = "register", _("Phone confirmation")
+
+
+class AgencyStatus(models.TextChoices):
+    """Where an agency stands at a moment (derived from its period and revocation, never stored)."""
+
+    IN_FORCE = "in_force", pgettext_lazy("agency status", "In force")
+    NOT_YET = "not_yet", _("Not yet in force")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")

@@ -8,6 +8,7 @@ who the user is for the government: a real-name-checked person or a staff member
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -19,7 +20,7 @@ from yiwang.catalogue.models import Organisation
 from yiwang.common.crypto import EncryptedTextField
 from yiwang.common.masking import mask_id_number, mask_phone
 from yiwang.common.models import Division
-from yiwang.identity.constants import AccountKind, CodePurpose, IdType, PrincipalKind, RealNameStatus
+from yiwang.identity.constants import AccountKind, AgencyStatus, CodePurpose, IdType, PrincipalKind, RealNameStatus
 
 
 class Account(models.Model):
@@ -86,6 +87,15 @@ class Account(models.Model):
 
     def is_locked(self, now: dt.datetime | None = None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or timezone.now())
+
+
+def account_of(user: Any) -> Account | None:
+    """The user's account, or None for a bare login (a superuser made with createsuperuser, an anonymous user)."""
+    try:
+        account: Account | None = getattr(user, "account", None)  # the reverse one-to-one raises AttributeError
+    except Account.DoesNotExist:
+        return None
+    return account
 
 
 class Enterprise(models.Model):
@@ -186,8 +196,18 @@ class Agency(models.Model):
     def covers(self, basic_code: str | None) -> bool:
         return self.all_items or (basic_code is not None and basic_code in self.item_codes)
 
+    def status_at(self, moment: dt.datetime) -> AgencyStatus:
+        """The one derivation of an agency's status (pages, API and the act check all use it)."""
+        if self.revoked_at is not None:
+            return AgencyStatus.REVOKED
+        if moment < self.valid_from:
+            return AgencyStatus.NOT_YET
+        if moment >= self.valid_until:
+            return AgencyStatus.EXPIRED
+        return AgencyStatus.IN_FORCE
+
     def in_force_at(self, moment: dt.datetime) -> bool:
-        return self.revoked_at is None and self.valid_from <= moment < self.valid_until
+        return self.status_at(moment) == AgencyStatus.IN_FORCE
 
 
 class OneTimeCode(models.Model):

@@ -30,7 +30,7 @@ from oauth2_provider.views import ConnectDiscoveryInfoView
 from yiwang.common.masking import mask_id_number, mask_name, mask_phone
 from yiwang.identity import selectors
 from yiwang.identity.constants import PrincipalKind, RealNameStatus
-from yiwang.identity.models import Account
+from yiwang.identity.models import Account, account_of
 from yiwang.identity.models_oidc import ClientKind, ClientPolicy, SubjectIdentifier
 
 # Scopes a department system's users grant (authorization code) and scopes a machine client holds itself
@@ -112,14 +112,6 @@ def subject_for(user: User) -> str:
     return str(row.subject)
 
 
-def _account(user: Any) -> Account | None:
-    try:
-        account: Account = user.account
-    except Account.DoesNotExist:
-        return None
-    return account
-
-
 def _enterprises(user: Any) -> list[dict[str, str]]:
     return [{"uscc": e.uscc, "name": e.name} for e in selectors.enterprises_represented_by(user).order_by("uscc")]
 
@@ -134,7 +126,7 @@ def _agencies(user: Any, *, clear_ids: bool) -> list[dict[str, Any]]:
             entry["name"] = agency.enterprise.name
         else:
             # A person's proxy: enough to recognise the principal, not to identify them to everyone.
-            principal = _account(agency.principal_user) if agency.principal_user is not None else None
+            principal = account_of(agency.principal_user) if agency.principal_user is not None else None
             entry["principal_name_masked"] = mask_name(principal.real_name if principal else "")
             entry["principal_id_number_masked"] = mask_id_number(principal.id_number if principal else "")
             if clear_ids and principal is not None and principal.id_number:
@@ -153,7 +145,7 @@ def claims(user: Any, policy: ClientPolicy | None) -> dict[str, Callable[[], Any
     and the claim is left out.
     """
     clear_ids = bool(policy and policy.is_active and policy.may_receive_id_numbers)
-    account = functools.cache(lambda: _account(user))  # read only if a granted scope needs it
+    account = functools.cache(lambda: account_of(user))  # read only if a granted scope needs it
 
     def of_account(read: Callable[[Account], Any]) -> Callable[[], Any]:
         return lambda: read(a) if (a := account()) is not None else None

@@ -38,8 +38,16 @@ from yiwang.common.masking import mask_id_number, mask_phone, mask_text
 from yiwang.common.models import Division, DivisionLevel
 from yiwang.common.validators import resident_id_problems
 from yiwang.identity import authz, messaging
-from yiwang.identity.constants import AccountKind, CodePurpose, IdType, PrincipalKind, RealNameStatus, Role
-from yiwang.identity.models import Account, Agency, Enterprise, OneTimeCode
+from yiwang.identity.constants import (
+    AccountKind,
+    AgencyStatus,
+    CodePurpose,
+    IdType,
+    PrincipalKind,
+    RealNameStatus,
+    Role,
+)
+from yiwang.identity.models import Account, Agency, Enterprise, OneTimeCode, account_of
 
 _PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 LOGIN_SYSTEM = SystemActor("sign-in")
@@ -196,10 +204,10 @@ def verify_real_name(*, actor: Actor, user: User) -> Account:
 
 
 def _account(user: Any) -> Account:
-    try:
-        return user.account  # type: ignore[no-any-return]
-    except (Account.DoesNotExist, AttributeError) as exc:
-        raise NotFound(_("This user has no account record.")) from exc
+    account = account_of(user)
+    if account is None:
+        raise NotFound(_("This user has no account record."))
+    return account
 
 
 def can_apply(user: Any) -> bool:
@@ -730,7 +738,7 @@ def _register_still_confirms(enterprise: Enterprise) -> bool:
     from yiwang.registers import selectors as registers
 
     entity = registers.find_entity(enterprise.uscc)
-    representative = Account.objects.filter(user_id=enterprise.representative_id).first()
+    representative = getattr(enterprise.representative, "account", None)
     return (
         entity is not None
         and entity.status == "active"
@@ -876,16 +884,22 @@ def agency_for_act(*, agent: Any, agency_id: int, basic_code: str | None = None)
     Callers that act on behalf of a principal (applications, later) call this on every act and pass
     ``agency.principal_label`` to ``audit.record(on_behalf_of=...)``, so both identities are on record.
     """
-    agency = Agency.objects.select_related("enterprise", "principal_user").filter(pk=agency_id, agent=agent).first()
+    # Joined so that the register re-check and the principal's name (shown on every page while acting) cost
+    # no further queries.
+    agency = (
+        Agency.objects.select_related("enterprise__representative__account", "principal_user__account")
+        .filter(pk=agency_id, agent=agent)
+        .first()
+    )
     if agency is None:
         raise NotFound(_("No such agency for you."))
-    now = timezone.now()
-    if agency.revoked_at is not None:
+    status = agency.status_at(timezone.now())
+    if status == AgencyStatus.REVOKED:
         raise PermissionDenied(_("This agency has been revoked."))
-    if now >= agency.valid_until:
+    if status == AgencyStatus.EXPIRED:
         until = timezone.localtime(agency.valid_until)
         raise PermissionDenied(_("This agency expired on %(date)s.") % {"date": f"{until:%Y-%m-%d %H:%M}"})
-    if now < agency.valid_from:
+    if status == AgencyStatus.NOT_YET:
         start = timezone.localtime(agency.valid_from)
         raise PermissionDenied(_("This agency starts on %(date)s.") % {"date": f"{start:%Y-%m-%d %H:%M}"})
     if agency.enterprise is not None and not _register_still_confirms(agency.enterprise):

@@ -31,7 +31,6 @@ from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -44,7 +43,7 @@ from yiwang.common.errors import DomainError
 from yiwang.identity import acting, selectors, services
 from yiwang.identity.constants import AccountKind, CodePurpose, RealNameStatus, Role
 from yiwang.identity.middleware import requires_second_factor
-from yiwang.identity.models import Account, Agency
+from yiwang.identity.models import Agency, account_of
 from yiwang.portal.account_forms import (
     ALL_ITEMS,
     SELF,
@@ -75,13 +74,6 @@ MAX_LISTED_BASIC_ITEMS = 200
 def _user(request: HttpRequest) -> User:
     # Only called behind login_required: the user is a signed-in auth.User (wrapped lazily by django-otp).
     return cast(User, request.user)
-
-
-def _account(user: Any) -> Account | None:
-    try:
-        return cast(Account, user.account)
-    except Account.DoesNotExist:
-        return None  # e.g. a superuser made with createsuperuser
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -288,7 +280,7 @@ def _role_labels(user: User) -> list[str]:
 @login_required
 def account_view(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    account = _account(user)
+    account = account_of(user)
     password_form = ChangePasswordForm()
     phone_form = ChangePhoneForm()
     verify_error = ""
@@ -406,7 +398,7 @@ def enterprises_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/account/enterprises.html",
-        {"nav": "enterprises", "form": form, "enterprises": list(enterprises), "account": _account(user)},
+        {"nav": "enterprises", "form": form, "enterprises": list(enterprises), "account": account_of(user)},
     )
 
 
@@ -427,17 +419,12 @@ class AgencyRow:
 
 
 def _status(agency: Agency, now: Any) -> tuple[str, str]:
-    if agency.revoked_at is not None:
-        return "revoked", _("Revoked")
-    if now < agency.valid_from:
-        return "pending", _("Not yet in force")
-    if now >= agency.valid_until:
-        return "expired", _("Expired")
-    return "in_force", pgettext("agency status", "In force")
+    status = agency.status_at(now)
+    return status.value, str(status.label)
 
 
 def _person_of(user: Any) -> tuple[str, str]:
-    account = _account(user)
+    account = account_of(user)
     if account is None:
         return user.get_full_name() or user.get_username(), ""
     return account.real_name, account.masked_id_number
@@ -544,7 +531,7 @@ def agencies_view(request: HttpRequest) -> HttpResponse:
             "granted_groups": granted_groups,
             "held": held,
             "acting_agency": current,
-            "account": _account(user),
+            "account": account_of(user),
         },
     )
 

@@ -27,6 +27,8 @@ from yiwang.catalogue import selectors as catalogue
 from yiwang.catalogue import services as catalogue_services
 from yiwang.common.errors import InvalidInput
 from yiwang.identity import authz, lookups
+from yiwang.identity.constants import Role
+from yiwang.portal.account_forms import show_domain_error
 from yiwang.workbench import selectors
 
 PAGE_SIZE = 50
@@ -116,8 +118,8 @@ def _page(request: HttpRequest, rows: Any) -> Page[Any]:
 @staff_page("workbench.enter")
 def home(request: HttpRequest) -> HttpResponse:
     subject = authz.subject_of(request.user)
-    profile_roles = sorted(subject.roles)
-    return render(request, "workbench/home.html", _context(request, "home", roles=profile_roles))
+    labels = [str(Role(r).label) for r in sorted(subject.roles) if r in Role.values]  # 审查人员, not "reviewer"
+    return render(request, "workbench/home.html", _context(request, "home", roles=labels))
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -152,10 +154,7 @@ def persons(request: HttpRequest) -> HttpResponse:
         try:
             record = lookups.look_up_person(actor=request.user, id_number=form.cleaned_data["id_number"])
         except InvalidInput as exc:
-            form.add_error("id_number", str(exc.message))
-            for detail in exc.details:
-                if detail.get("message") and detail["message"] != str(exc.message):
-                    form.add_error("id_number", str(detail["message"]))
+            show_domain_error(form, exc)
         else:
             searched = True
             # As the API answers: "not here" for unknown and out-of-region alike.

@@ -130,3 +130,13 @@ def test_the_admin_saves_days_through_the_service(staff_client, admin):
     assert response.status_code == 302
     assert not calendar.is_working_day(D(2025, 6, 10))
     assert AuditRecord.objects.filter(action="common.calendar_day_set", actor=admin).exists()
+
+
+def test_the_admin_shows_a_refused_year_beside_the_form_and_keys_are_read_only(staff_client, admin):
+    client = staff_client(admin)
+    with translation.override("en"):
+        response = client.post("/en/admin/common/calendaryear/add/", {"year": "1999", "source": "x"})
+    assert response.status_code == 200 and "The year 1999 is out of range." in response.content.decode()
+    services.set_calendar_day(actor=admin, day=D(2025, 6, 9), working=False, note="停工")
+    page = client.get("/admin/common/calendarday/2025-06-09/change/")
+    assert page.status_code == 200 and 'name="date"' not in page.content.decode()

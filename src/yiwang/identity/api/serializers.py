@@ -65,14 +65,7 @@ class AgencySerializer(serializers.ModelSerializer[Agency]):
         return _person_label(obj.agent)
 
     def get_status(self, obj: Agency) -> str:
-        now = timezone.now()
-        if obj.revoked_at is not None:
-            return "revoked"
-        if now < obj.valid_from:
-            return "not_yet"
-        if now >= obj.valid_until:
-            return "expired"
-        return "in_force"
+        return str(obj.status_at(timezone.now()).value)
 
 
 class MeSerializer(serializers.Serializer[Any]):

@@ -899,7 +899,7 @@ def test_an_agency_not_yet_in_force_is_shown_as_such(
         "/en/account/agencies/", grant(principal=f"enterprise:{enterprise.pk}", valid_from=start.isoformat())
     )
     held = html(signed_in(citizen).get("/en/account/agencies/"))
-    assert "Not yet in force" in held and "status-pending" in held
+    assert "Not yet in force" in held and "status-not_yet" in held
     assert "Act for this principal" not in held
 
 

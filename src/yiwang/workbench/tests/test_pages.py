@@ -158,7 +158,7 @@ def test_the_person_lookup_page_finds_people_of_the_region_and_records_it(
 def test_the_person_lookup_page_reports_a_malformed_number(staff_client: StaffClient, clerk: User) -> None:
     response = staff_client(clerk).post(en_url("workbench:persons"), {"id_number": "33010619900307123"})
     assert response.status_code == 200
-    assert "The ID number is not valid." in response.content.decode()
+    assert "An ID number has 17 digits followed by a digit or X." in response.content.decode()
     assert not AuditRecord.objects.filter(action="registers.person_lookup").exists()
 
 
