@@ -17,7 +17,6 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from yiwang.audit import services as audit
-from yiwang.common.errors import PermissionDenied
 from yiwang.common.masking import mask_id_number
 from yiwang.identity import authz
 from yiwang.identity.services import clean_id_number
@@ -51,8 +50,7 @@ def look_up_person(*, actor: Any, id_number: str) -> PersonRecord | None:
     """
     from yiwang.registers import selectors as registers
 
-    if not authz.allowed(actor, LOOKUP):
-        raise PermissionDenied(gettext_lazy("You do not have permission to look people up in the register."))
+    authz.check(actor, LOOKUP, message=gettext_lazy("You do not have permission to look people up in the register."))
     number = clean_id_number(id_number)
     person = registers.find_person(number)
     in_scope = person is not None and authz.allowed(actor, LOOKUP, division_code=person.division_id)

@@ -16,7 +16,7 @@ from yiwang.common.masking import mask_id_number, mask_phone
 from yiwang.common.models import Division
 from yiwang.identity import authz, services
 from yiwang.identity.constants import AccountKind
-from yiwang.identity.models import Account, Agency, Enterprise
+from yiwang.identity.models import Account, Agency, AgencyQuerySet, Enterprise
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def enterprises_represented_by(user: Any) -> QuerySet[Enterprise]:
     return Enterprise.objects.filter(representative=user).order_by("name")
 
 
-def agencies_granted_by(user: Any) -> QuerySet[Agency]:
+def agencies_granted_by(user: Any) -> AgencyQuerySet:
     """Agencies the user granted: as a person appointing a proxy, or as an enterprise's representative."""
     return (
         Agency.objects.filter(Q(principal_user=user) | Q(enterprise__representative=user))
@@ -73,7 +73,7 @@ def agencies_granted_by(user: Any) -> QuerySet[Agency]:
     )
 
 
-def agencies_held_by(user: Any) -> Any:  # AgencyQuerySet: .in_force() stays available to callers
+def agencies_held_by(user: Any) -> AgencyQuerySet:
     return (
         Agency.objects.filter(agent=user)
         .select_related("enterprise", "principal_user__account", "agent__account")

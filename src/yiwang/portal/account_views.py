@@ -345,8 +345,6 @@ def account_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your password has been changed."))
                 return redirect("portal:account")
     is_staff = requires_second_factor(user)
-    now = timezone.now()
-    held = list(selectors.agencies_held_by(user))
     context: dict[str, Any] = {
         "nav": "account",
         "account": account,
@@ -361,7 +359,8 @@ def account_view(request: HttpRequest) -> HttpResponse:
         "password_form": password_form,
         "phone_form": phone_form,
         "enterprise_count": selectors.enterprises_represented_by(user).count(),
-        "agency_count": sum(1 for a in [*selectors.agencies_granted_by(user), *held] if a.in_force_at(now)),
+        "agency_count": selectors.agencies_granted_by(user).in_force().count()
+        + selectors.agencies_held_by(user).in_force().count(),
     }
     if is_staff:
         context.update(

@@ -1,61 +1,21 @@
 """A citizen's path through the portal in a real browser: search, open the guide, switch to English.
 
-Drives Debian's chromium through Playwright's sync API against pytest-django's live server. Skipped
-only on a developer machine without /usr/bin/chromium; in CI (``CI`` set) it always runs. Screenshots
-for humans land in ``test-artifacts/`` at the repository root.
+Setup and fixtures: browser.py and conftest.py in this folder.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists() and not os.environ.get("CI"):
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+from yiwang.portal.tests.browser import ARTIFACTS, require_chromium
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM must still be usable from it.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+require_chromium()
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402 - after the skip and the env
+from playwright.sync_api import Page, expect  # noqa: E402 - after the skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def test_a_citizen_finds_a_guide_reads_it_and_switches_to_english(

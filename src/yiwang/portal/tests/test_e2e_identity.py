@@ -9,13 +9,9 @@ always runs. Screenshots for humans land in ``test-artifacts/`` at the repositor
 from __future__ import annotations
 
 import base64
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import translation
 from django.utils.translation import gettext, pgettext
@@ -26,28 +22,14 @@ from yiwang.conftest import PASSWORD
 from yiwang.identity import services
 from yiwang.identity.models import Agency, Enterprise
 from yiwang.identity.tests.people import ENTERPRISE, PEOPLE, make_register_entity, make_register_person
+from yiwang.portal.tests.browser import ARTIFACTS, require_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists() and not os.environ.get("CI"):
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM must still be usable from it.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+require_chromium()
 
 from django_otp.oath import totp  # noqa: E402 - after the skip, like the Playwright import
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def zh_status(message: str) -> str:
@@ -60,41 +42,6 @@ def zh(message: str) -> str:
     """A message as the Chinese pages show it (its msgid until the zh-Hans catalogue has it)."""
     with translation.override("zh-hans"):
         return gettext(message)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def _context(browser: Browser) -> BrowserContext:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(15_000)
-    return context
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = _context(browser)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def second_page(browser: Browser) -> Iterator[Page]:
-    """Another person's browser: its own cookies, so its own session."""
-    context = _context(browser)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 @pytest.fixture(autouse=True)
