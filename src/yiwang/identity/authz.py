@@ -75,6 +75,11 @@ ACTIONS: dict[str, Rule] = {
     "calendar.manage": _rule(Scope.ALL),  # administrators: a wrong day moves every deadline that crosses it
     # The staff workbench's home page: any staff role, as long as the member has a region to work in.
     "workbench.enter": _rule(Scope.REGION, *STAFF_ROLES),
+    # Cases (办件): handling is by department (a case is visible to each department it involves); acceptance
+    # and delivery at the window; steps by the role each step names; supervision by region.
+    "cases.handle": _rule(Scope.DEPARTMENT, Role.WINDOW_CLERK, Role.REVIEWER, Role.APPROVER),
+    "cases.accept": _rule(Scope.DEPARTMENT, Role.WINDOW_CLERK),
+    "cases.supervise": _rule(Scope.REGION, Role.SUPERVISOR),
     # An applicant's own records and those of the principals they act for (agencies, later cases).
     "account.records": Rule(frozenset(), Scope.OWN, persons=True),
 }

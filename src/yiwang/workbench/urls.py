@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from yiwang.workbench import views
+from yiwang.notifications import views as notification_views
+from yiwang.workbench import case_urls, views
 
 app_name = "workbench"
 urlpatterns = [
@@ -13,4 +14,7 @@ urlpatterns = [
     path("persons/", views.persons, name="persons"),
     path("audit/", views.audit, name="audit"),
     path("region/", views.region, name="region"),
+    path("messages/", notification_views.workbench_messages, name="messages"),
+    path("messages/read/", notification_views.workbench_mark_read, name="messages_read"),
+    *case_urls.urlpatterns,
 ]

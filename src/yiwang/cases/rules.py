@@ -1,0 +1,57 @@
+"""Automatic pre-review (预审) rules, run on every submission.
+
+They never refuse a submission: they are findings the window clerk sees first, ticked in the correction
+form, so the one correction notice lists them together with the clerk's own (一次性告知). Each finding is
+stored language-neutrally (a code and parameters) and translated when shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.cases.constants import Provenance
+from yiwang.cases.models import Case
+
+MESSAGES = {
+    "material_missing": _("The required material “%(material)s” is missing."),
+    "same_file_twice": _("The same file was given for “%(material)s” and “%(other)s”."),
+    "entity_not_active": _("The register shows the enterprise is not in business."),
+}
+
+
+def describe(finding: dict[str, Any]) -> str:
+    return str(MESSAGES[finding["code"]]) % finding.get("params", {})
+
+
+def run(case: Case) -> list[dict[str, Any]]:
+    findings: list[dict[str, Any]] = []
+    slots = case.version.content.get("materials", [])
+    current = list(case.materials.filter(superseded=False).select_related("file"))
+    by_slot = {m.slot: m for m in current}
+    for index, slot in enumerate(slots):
+        if slot.get("required") and index not in by_slot:
+            findings.append({"code": "material_missing", "slot": index, "params": {"material": slot["name"]}})
+    seen: dict[str, int] = {}
+    for material in sorted(current, key=lambda m: m.slot):
+        if material.file is None or material.provenance == Provenance.REUSE:
+            continue
+        other = seen.get(material.file.sha256)
+        if other is not None and other != material.slot:
+            findings.append(
+                {
+                    "code": "same_file_twice",
+                    "slot": material.slot,
+                    "params": {"material": material.name, "other": slots[other]["name"] if other < len(slots) else ""},
+                }
+            )
+        seen.setdefault(material.file.sha256, material.slot)
+    if case.enterprise_id is not None:
+        from yiwang.registers.models import EntityStatus
+        from yiwang.registers.selectors import find_entity
+
+        entity = find_entity(case.enterprise.uscc)  # type: ignore[union-attr]
+        if entity is None or entity.status != EntityStatus.ACTIVE:
+            findings.append({"code": "entity_not_active", "slot": None, "params": {}})
+    return findings

@@ -1,0 +1,180 @@
+"""Reads of cases, scoped: applicants see their own (and their principals'), staff their department's work,
+supervisors their region. Objects outside scope are "not found": their existence is itself information."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiwang.cases import supervision
+from yiwang.cases.constants import CaseStatus, SupervisionStatus, TaskStatus
+from yiwang.cases.models import BundleApplication, Case, CaseTask, Notice, SupervisionRecord
+from yiwang.cases.services import case_owner_q, staff_may_see
+from yiwang.common.errors import NotFound
+from yiwang.identity import authz
+
+
+def my_cases(actor: Any, *, drafts: bool = False) -> QuerySet[Case]:
+    """The applicant's cases, newest first (drafts only when asked)."""
+    cases = Case.objects.filter(case_owner_q(actor))
+    cases = cases.filter(status=CaseStatus.DRAFT) if drafts else cases.exclude(status=CaseStatus.DRAFT)
+    return cases.order_by("-created_at", "-id")
+
+
+def case_for_applicant(actor: Any, number_or_id: str | int) -> Case:
+    lookup = {"pk": number_or_id} if isinstance(number_or_id, int) else {"number": number_or_id}
+    case = (
+        Case.objects.filter(case_owner_q(actor), **lookup)
+        .select_related("version", "department", "enterprise", "bundle_application")
+        .first()
+    )
+    if case is None:
+        raise NotFound(_("No such case."))
+    return case
+
+
+def case_for_staff(actor: Any, number: str) -> Case:
+    case = Case.objects.filter(number=number).select_related("version", "department", "enterprise").first()
+    if case is None or not staff_may_see(actor, case):
+        raise NotFound(_("No such case."))
+    return case
+
+
+def task_for_staff(actor: Any, task_id: int) -> CaseTask:
+    task = CaseTask.objects.filter(pk=task_id).select_related("case", "department").first()
+    subject = authz.subject_of(actor)
+    if task is None or not (subject.is_admin or task.department_id == subject.department_id):
+        raise NotFound(_("No such task."))
+    return task
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    colour: str = ""  # red | yellow | green
+    step: str = ""
+    mine: bool = False
+
+
+def staff_queue(actor: Any, flt: QueueFilter | None = None, *, today: dt.date | None = None) -> QuerySet[CaseTask]:
+    """The department's open tasks for the roles the actor holds, most urgent first."""
+    flt = flt or QueueFilter()
+    subject = authz.subject_of(actor)
+    if not authz.allowed(actor, "cases.handle") or subject.department_id is None:
+        return CaseTask.objects.none()
+    tasks = CaseTask.objects.filter(department_id=subject.department_id, status=TaskStatus.OPEN)
+    if not subject.is_admin:
+        tasks = tasks.filter(role__in=sorted(subject.roles))
+    today = today or timezone.localdate()
+    if flt.colour == "red":
+        tasks = tasks.filter(due__lt=today)
+    elif flt.colour == "yellow":
+        tasks = tasks.filter(due__gte=today, due__lte=supervision.threshold(today))
+    elif flt.colour == "green":
+        tasks = tasks.filter(Q(due__gt=supervision.threshold(today)) | Q(due__isnull=True))
+    if flt.step:
+        tasks = tasks.filter(step_code=flt.step)
+    if flt.mine:
+        tasks = tasks.filter(assignee_id=subject.user.pk if subject.user else None)
+    return tasks.select_related("case", "assignee").order_by("due", "id")
+
+
+def department_cases(actor: Any) -> QuerySet[Case]:
+    """Every case the actor's department is involved in (accepting it or holding a task), newest first."""
+    subject = authz.subject_of(actor)
+    if subject.is_admin:
+        return Case.objects.exclude(status=CaseStatus.DRAFT).order_by("-created_at")
+    if not authz.allowed(actor, "cases.handle") or subject.department_id is None:
+        return Case.objects.none()
+    involved = CaseTask.objects.filter(department_id=subject.department_id).values("case_id")
+    return (
+        Case.objects.filter(Q(department_id=subject.department_id) | Q(pk__in=involved))
+        .exclude(status=CaseStatus.DRAFT)
+        .order_by("-created_at", "-id")
+    )
+
+
+def timeline(case: Case) -> list[Any]:
+    return list(case.transitions.select_related("department").order_by("at", "id"))
+
+
+def notices(case: Case) -> list[Notice]:
+    return list(case.notices.order_by("issued_at", "id"))
+
+
+def current_materials(case: Case) -> list[Any]:
+    return list(case.materials.filter(superseded=False).select_related("file").order_by("slot"))
+
+
+def supervision_records(actor: Any, *, level: str = "", status: str = "") -> QuerySet[SupervisionRecord]:
+    if not authz.allowed(actor, "cases.supervise"):
+        return SupervisionRecord.objects.none()
+    records = SupervisionRecord.objects.filter(
+        authz.scope_q(actor, "cases.supervise", division_field="region_code")
+    ).select_related("case", "department", "task")
+    if level:
+        records = records.filter(level=level)
+    if status:
+        records = records.filter(status=status)
+    return records.order_by("-raised_at", "-id")
+
+
+def supervision_record(actor: Any, record_id: int) -> SupervisionRecord:
+    record = supervision_records(actor).filter(pk=record_id).first()
+    if record is None:
+        raise NotFound(_("No such supervision record."))
+    return record
+
+
+@dataclass(frozen=True)
+class DepartmentLoad:
+    department_id: int
+    department_name: str
+    open_tasks: int
+    yellow: int
+    red: int
+
+
+def region_overview(actor: Any, *, today: dt.date | None = None) -> list[DepartmentLoad]:
+    """Open tasks by department in the supervisor's region, with how many are near or past their deadline."""
+    if not authz.allowed(actor, "cases.supervise"):
+        return []
+    today = today or timezone.localdate()
+    limit = supervision.threshold(today)
+    rows = (
+        CaseTask.objects.filter(status=TaskStatus.OPEN)
+        .filter(authz.scope_q(actor, "cases.supervise", division_field="case__region_code"))
+        .values("department_id", "department__name")
+        .annotate(
+            open_tasks=Count("id"),
+            red=Count("id", filter=Q(due__lt=today)),
+            yellow=Count("id", filter=Q(due__gte=today, due__lte=limit)),
+        )
+        .order_by("-red", "-yellow", "department__name")
+    )
+    return [
+        DepartmentLoad(r["department_id"], r["department__name"], r["open_tasks"], r["yellow"], r["red"]) for r in rows
+    ]
+
+
+def open_supervision_count(actor: Any) -> int:
+    return supervision_records(actor, status=SupervisionStatus.OPEN).count()
+
+
+def combined_status(application: BundleApplication) -> str:
+    """One status for the applicant across a bundle's cases: the least advanced one leads."""
+    statuses = set(application.cases.values_list("status", flat=True))
+    for status in (
+        CaseStatus.CORRECTION,
+        CaseStatus.SUBMITTED,
+        CaseStatus.ACCEPTED,
+        CaseStatus.DECIDED,
+        CaseStatus.DELIVERED,
+    ):
+        if status in statuses:
+            return str(status)
+    return str(next(iter(statuses), CaseStatus.SUBMITTED))
