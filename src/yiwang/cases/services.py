@@ -1589,6 +1589,13 @@ def apply_bundle(
     unknown = (set(uploads) | pledged_names) - names
     if unknown:
         raise invalid_field("materials", _("The bundle has no material “%(name)s”.") % {"name": sorted(unknown)[0]})
+    for version in versions:
+        for material in version.content.get("materials", []):
+            if str(material["name"]) in pledged_names and not pledgeable(material):
+                raise invalid_field(
+                    "materials",
+                    _("“%(name)s” cannot be replaced by a pledge; provide it.") % {"name": material["name"]},
+                )
     with transaction.atomic():
         application = BundleApplication.objects.create(
             bundle=bundle,
@@ -1618,7 +1625,7 @@ def apply_bundle(
                     _add_material(
                         case, slot, file=stored[material_name], provenance=Provenance.UPLOAD, trust_level=TrustLevel.C
                     )
-                elif material_name in pledged_names and pledgeable(material):
+                elif material_name in pledged_names:
                     _add_material(
                         case,
                         slot,
