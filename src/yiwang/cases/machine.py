@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -110,7 +110,7 @@ def transition(
         to_status=rule.target,
         step=step,
         at=now,
-        actor=actor if isinstance(actor, AbstractBaseUser) else None,  # system actors have no user row
+        actor=actor if isinstance(actor, User) else None,  # system actors have no user row
         actor_label=actor_label(actor)[:150],
         on_behalf_of=on_behalf_of[:150],
         department=department,

@@ -22,7 +22,8 @@ MESSAGES = {
 
 
 def describe(finding: dict[str, Any]) -> str:
-    return str(MESSAGES[finding["code"]]) % finding.get("params", {})
+    params: dict[str, Any] = finding.get("params", {})
+    return str(MESSAGES[finding["code"]]) % params
 
 
 def run(case: Case) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, User
+from django.contrib.auth.models import User
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -103,7 +103,7 @@ def _clean_reason(reason: str, field: str = "reason", *, required: bool = True) 
 class Applicant:
     """Whom an application is for, and under which authority the actor files it."""
 
-    user: AbstractBaseUser | None
+    user: User | None
     name: str
     id_number: str
     enterprise: Enterprise | None
@@ -263,7 +263,7 @@ def _new_case(actor: Any, version: ItemVersion, applicant: Applicant, data: dict
         applicant_id_number=applicant.id_number,
         applicant_index=crypto.id_number_index(applicant.id_number) if applicant.id_number else "",
         enterprise=applicant.enterprise,
-        submitted_by=actor if isinstance(actor, AbstractBaseUser) else None,
+        submitted_by=actor if isinstance(actor, User) else None,
         agency=applicant.agency,
         channel=channel,
         data=data,
@@ -283,7 +283,7 @@ def save_draft(*, actor: Any, case: Case, data: Mapping[str, Any], delivery: Map
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         _editable(actor, case)
-        fields = {"data": dict(data)}
+        fields: dict[str, Any] = {"data": dict(data)}
         if delivery is not None:
             fields.update(_clean_delivery(delivery))
         for name, value in fields.items():
@@ -366,7 +366,7 @@ def store_file(*, owner_index: str, upload: File[Any], uploaded_by: Any) -> Mate
         content_type=MATERIAL_TYPES[detected],
         size=size,
         sha256=digest.hexdigest(),
-        uploaded_by=uploaded_by if isinstance(uploaded_by, AbstractBaseUser) else None,
+        uploaded_by=uploaded_by if isinstance(uploaded_by, User) else None,
     )
     stored.file.save(stored.original_name, upload, save=False)
     stored.save()
@@ -585,7 +585,7 @@ def submit(*, actor: Any, case: Case, idempotency_key: str | None = None) -> Cas
 
 
 def _by_key(actor: Any, key: str) -> Case | None:
-    if not isinstance(actor, AbstractBaseUser) or len(key) > 64:
+    if not isinstance(actor, User) or len(key) > 64:
         return None
     return Case.objects.filter(submitted_by=actor, idempotency_key=key).exclude(status=CaseStatus.DRAFT).first()
 
@@ -736,7 +736,7 @@ def _issue(case: Case, kind: str, actor: Any, **content: Any) -> Notice:
         kind=kind,
         number=number,
         content=snapshot,
-        issued_by=actor if isinstance(actor, AbstractBaseUser) else None,
+        issued_by=actor if isinstance(actor, User) else None,
     )
 
 
@@ -908,7 +908,7 @@ def _pauses(case: Case) -> list[deadlines.Pause]:
     ]
 
 
-def _case_dues(case: Case, accepted_on: dt.date, today: dt.date) -> dict[str, dt.date | None]:
+def _case_dues(case: Case, accepted_on: dt.date, today: dt.date) -> dict[str, Any]:
     promised, statutory = _limits(case)
     pauses = _pauses(case)
     return {
@@ -970,7 +970,7 @@ def _open_step(case: Case, index: int, actor: Any, today: dt.date) -> list[CaseT
             case=case,
             step_index=index,
             step_code=step["code"],
-            step_name=step.get("name") or StepCode(step["code"]).label,
+            step_name=str(step.get("name") or StepCode(step["code"]).label),
             step_name_en=step.get("name_en", ""),
             role=step["role"],
             department=department,
@@ -1232,6 +1232,7 @@ def start_special_procedure(*, actor: Any, case: Case, name: str, reason: str) -
             raise InvalidTransition(_("A special procedure is already running; end it first."))
         today = _today()
         counts = known[name]
+        pause: dict[str, Any] = {} if counts else {"paused_since": today}
         procedure = SpecialProcedure.objects.create(
             case=case,
             kind=ProcedureKind.OTHER,
@@ -1249,7 +1250,7 @@ def start_special_procedure(*, actor: Any, case: Case, name: str, reason: str) -
             department=task.department,
             reason=reason,
             details={"procedure": name, "counts": counts},
-            **({} if counts else {"paused_since": today}),
+            **pause,
         )
         _recompute(case, today)
         audit.record(

@@ -98,9 +98,11 @@ def raise_warnings(*, actor: Actor, today: dt.date | None = None, batch: int = 1
         .order_by("due", "id")
     )
     for task in tasks[:batch]:
-        level = WarningLevel.RED if task.due < today else WarningLevel.YELLOW  # type: ignore[operator]
-        if not SupervisionRecord.objects.filter(task=task, level=level, due=task.due).exists():
-            made += _record(actor, task.case, task, level, task.due)  # type: ignore[arg-type]
+        due = task.due
+        assert due is not None  # filtered on due__lte
+        level = WarningLevel.RED if due < today else WarningLevel.YELLOW
+        if not SupervisionRecord.objects.filter(task=task, level=level, due=due).exists():
+            made += _record(actor, task.case, task, level, due)
     cases = (
         Case.objects.filter(status=CaseStatus.ACCEPTED, paused_since__isnull=True)
         .filter(Q(promised_due__lt=today) | Q(promised_due__isnull=True, statutory_due__lt=today))

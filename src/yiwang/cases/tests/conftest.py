@@ -46,7 +46,7 @@ def _fields(version: ItemVersion) -> set[str]:
 
 
 @pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(FRIDAY_BEFORE_NATIONAL_DAY, tick=True) as traveller:
         yield traveller
 

@@ -49,6 +49,7 @@ def test_submission_numbers_receipts_and_queues_the_case(citizen: User, submitte
     assert case.status == CaseStatus.SUBMITTED
     # 办件编号: region + date of receipt + serial.
     assert re.fullmatch(r"33010620250926\d{10}", case.number or "")
+    assert case.received_on is not None and case.acceptance_due is not None
     assert case.received_on.isoformat() == "2025-09-26"
     # 5 working days after Fri Sep 26 across National Day: Sep 28 (调休), 29, 30, Oct 9, Oct 10.
     assert case.acceptance_due.isoformat() == "2025-10-10"

@@ -83,6 +83,7 @@ def test_accepting_fixes_the_deadlines_across_the_national_day(clerk: User, subm
     assert case.statutory_due == dt.date(2025, 10, 23)
     assert notice.content["promised_due"] == "2025-09-30"
     review = _task(case, StepCode.REVIEW)
+    assert case.promised_due is not None and review.due is not None
     assert review.department_id == case.department_id and review.due <= case.promised_due
 
 

@@ -47,7 +47,9 @@ def test_a_joint_item_goes_to_both_departments_in_parallel_and_advances_when_bot
     case.refresh_from_db()
     reviews = list(case.tasks.filter(step_code=StepCode.REVIEW).order_by("department_id"))
     assert {t.department.uscc for t in reviews} == {joint_item.department.uscc, OTHER_BODY_USCC}
-    assert all(t.parallel and t.due is not None and t.due <= case.promised_due for t in reviews)
+    promised = case.promised_due
+    assert promised is not None
+    assert all(t.parallel and t.due is not None and t.due <= promised for t in reviews)
     # Now department B is involved: its reviewer sees the case and its own task, not A's.
     assert services.staff_may_see(reviewer_b, case)
     b_task = selectors.staff_queue(reviewer_b).get()
