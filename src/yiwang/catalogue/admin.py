@@ -18,7 +18,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yiwang.catalogue import selectors, services
+from yiwang.catalogue import forms as item_forms
+from yiwang.catalogue import handling, selectors, services
 from yiwang.catalogue.constants import VersionStatus
 from yiwang.catalogue.models import Attachment, BasicItem, ImplementationItem, ItemVersion, Organisation
 from yiwang.common.errors import DomainError
@@ -40,6 +41,51 @@ class ContentForm(forms.Form):
         if not isinstance(value, dict):
             raise forms.ValidationError(gettext_lazy("The content must be one JSON object."))
         return value
+
+
+class JSONField(forms.CharField):
+    """A JSON value typed as text (the admin edits forms and steps as JSON, as it edits content)."""
+
+    def __init__(self, *, label: Any, rows: int) -> None:
+        widget = forms.Textarea(attrs={"rows": rows, "cols": 120, "style": "font-family: monospace"})
+        super().__init__(label=label, widget=widget)
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        try:
+            return json.loads(text or "")
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                gettext_lazy("Not valid JSON: %(error)s (line %(line)d)"), params={"error": exc.msg, "line": exc.lineno}
+            ) from None
+
+    def prepare_value(self, value: Any) -> Any:
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=2)
+
+
+class HandlingForm(forms.Form):
+    """The application form (JSON Schema subset), its layout and the handling steps (docs/catalogue.md)."""
+
+    form_schema = JSONField(label=gettext_lazy("Application form (JSON Schema)"), rows=30)
+    form_layout = JSONField(label=gettext_lazy("Form layout (sections)"), rows=12)
+    steps = JSONField(label=gettext_lazy("Handling steps after acceptance"), rows=12)
+
+    def __init__(self, *args: Any, frozen: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.disabled = frozen
+
+    def add_problems(self, exc: DomainError) -> None:
+        """Each problem beside the JSON it is about (its path starts with the field's name)."""
+        placed = False
+        for detail in exc.details:
+            path = str(detail.get("path", ""))
+            name = next((n for n in self.fields if path == n or path.startswith((f"{n}.", f"{n}["))), None)
+            if name is not None:
+                self.add_error(name, f"{path}: {detail.get('message', '')}")
+                placed = True
+        if not placed:
+            self.add_error(None, str(exc.message))
 
 
 class ImportForm(forms.Form):
@@ -169,6 +215,7 @@ class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
             path("<int:pk>/act/<str:action>/", view(self.act_view), name=f"{prefix}_act"),
             path("import/", view(self.import_view), name=f"{prefix}_import"),
             path("<int:pk>/attachments/", view(self.attach_view), name=f"{prefix}_attach"),
+            path("<int:pk>/handling/", view(self.handling_view), name=f"{prefix}_handling"),
             path("attachments/<int:attachment_pk>/", view(self.attachment_view), name=f"{prefix}_attachment"),
             *super().get_urls(),
         ]
@@ -220,6 +267,45 @@ class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
             "title": _("Edit draft") if version else _("New item"),
         }
         return TemplateResponse(request, "admin/catalogue/itemversion/edit.html", context)
+
+    def handling_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The version's application form and handling steps: edited through ``handling.set_handling`` while the
+        version is open, read-only once it is published."""
+        if not self.has_view_permission(request):
+            raise DjangoPermissionDenied
+        version = get_object_or_404(self.get_queryset(request), pk=pk)
+        frozen = version.status not in handling.OPEN_STATUSES
+        definition = handling.handling_for(version)
+        form = HandlingForm(
+            None if frozen or request.method != "POST" else request.POST, initial=definition.as_json(), frozen=frozen
+        )
+        if request.method == "POST" and not frozen and form.is_valid():
+            try:
+                handling.set_handling(
+                    actor=request.user,  # type: ignore[arg-type]  # admin views require a logged-in user
+                    version=version,
+                    **form.cleaned_data,
+                )
+            except DomainError as exc:
+                messages.error(request, str(exc.message))
+                form.add_problems(exc)
+            else:
+                messages.success(request, _("The application form and handling steps are saved."))
+                return HttpResponseRedirect(reverse("admin:catalogue_itemversion_handling", args=[pk]))
+        language = getattr(request, "LANGUAGE_CODE", None)
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "version": version,
+            "frozen": frozen,
+            "definition": definition,
+            "steps": [(step, definition.step_label(step, language)) for step in definition.steps],
+            "stored_problems": handling.handling_problems(version),
+            "preview": item_forms.render_fields(definition, {}, [], language),
+            "opts": self.opts,
+            "title": _("Application form and handling steps of %(version)s") % {"version": version},
+        }
+        return TemplateResponse(request, "admin/catalogue/itemversion/handling.html", context)
 
     def act_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if not self.has_change_permission(request):

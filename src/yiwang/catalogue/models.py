@@ -252,3 +252,38 @@ class CataloguePermissions(models.Model):
 
     def __str__(self) -> str:
         return "catalogue permissions"
+
+
+class ItemHandling(models.Model):
+    """How one version is applied for and handled: the application form (a JSON Schema subset with layout
+    hints) and the handling steps after acceptance. It lives beside the exchange-format ``content``, not in
+    it, because the national exchange schema has no place for it (docs/decisions/0007). Written by
+    ``catalogue.handling.set_handling`` only; frozen with its version, like the content."""
+
+    version = models.OneToOneField(
+        ItemVersion, on_delete=models.CASCADE, related_name="handling", verbose_name=_("version")
+    )
+    form_schema = models.JSONField(_("application form (JSON Schema)"), default=dict)
+    form_layout = models.JSONField(_("form layout"), default=list, blank=True)
+    steps = models.JSONField(_("handling steps"), default=list, blank=True)
+    # PostgreSQL's jsonb does not keep the order of an object's keys, and the order of ``properties`` is the
+    # order of the form: it is kept here, as a list, by the services that write the row.
+    field_order = models.JSONField(_("field order"), default=list, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.CharField(_("updated by"), max_length=150)
+
+    class Meta:
+        verbose_name = _("item handling")
+        verbose_name_plural = _("item handling")
+
+    def __str__(self) -> str:
+        return f"{self.version_id} handling"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A case binds to the version it was filed under: once that version is published, the form the applicant
+        # filled in and the steps that set the deadlines can never change, whoever saves.
+        status = ItemVersion.objects.filter(pk=self.version_id).values_list("status", flat=True).first()
+        if status not in (VersionStatus.DRAFT, VersionStatus.IN_REVIEW):
+            raise ValueError("the handling of a published version is immutable")
+        super().save(*args, **kwargs)

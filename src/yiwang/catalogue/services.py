@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from yiwang.audit import services as audit
 from yiwang.audit.actors import SCHEDULER, Actor, actor_label
-from yiwang.catalogue import notes
+from yiwang.catalogue import handling, notes
 from yiwang.catalogue.constants import TRANSITIONS, VersionStatus
 from yiwang.catalogue.models import (
     ATTACHMENT_REFERENCE_MAX_LENGTH,
@@ -283,6 +283,7 @@ def _save_draft_locked(
         ItemVersionTransition.objects.create(
             version=version, to_status=VersionStatus.DRAFT, actor_label=actor_label(actor)
         )
+        handling.copy_forward(actor=actor, version=version)  # a new version keeps its predecessor's form and steps
     audit.record(
         actor=actor,
         action="catalogue.version.save_draft",
@@ -374,6 +375,11 @@ def _blocking_or_raise(version: ItemVersion) -> list[Violation]:
             gettext_lazy("The item has %(count)d quality rule violations; fix them first.") % {"count": len(errors)},
             details=[v.as_dict(version.implementation_code) for v in errors],
         )
+    # A stored form or step plan must still fit the content it will be published with (a shortened promised
+    # limit, a case type changed to 即办件 …): the cases' deadlines are computed from both.
+    stale = handling.handling_problems(version)
+    if stale:
+        raise handling.refusal(stale)
     return violations
 
 

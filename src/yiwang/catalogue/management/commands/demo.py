@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from yiwang.audit.actors import SystemActor
-from yiwang.catalogue import services
+from yiwang.catalogue import handling, services
 from yiwang.catalogue.documents import attach_generated_documents
 from yiwang.catalogue.models import ItemVersion
 from yiwang.conf.env import env_str
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         if ItemVersion.objects.exists():
             self.stdout.write(_("The catalogue already has items; demo items not imported again."))
         else:
-            report = services.import_items(actor=actor, items=_demo_json("items.json")["items"], publish_clean=True)
+            report = handling.import_demo_items(actor=actor, items=_demo_json("items.json")["items"])
             drafts = services.import_items(actor=actor, items=_demo_json("drafts.json")["items"])
             self.stdout.write(
                 _("Demo catalogue: %(published)d published items, %(drafts)d drafts.")
@@ -61,6 +61,7 @@ class Command(BaseCommand):
             self.stdout.write(_("Demo documents: %(count)d blank forms and samples attached.") % {"count": attached})
         if not options["no_users"]:
             self._users()
+            self._cases()
 
     def _users(self) -> None:
         from yiwang.identity.demo import load_demo_accounts
@@ -71,4 +72,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("Demo accounts: %(count)d created (password: %(password)s); see README.md.")
                 % {"count": len(created), "password": password}
+            )
+
+    def _cases(self) -> None:
+        from yiwang.cases.demo import load_demo_bundles, load_demo_cases
+
+        bundles, cases = load_demo_bundles(), load_demo_cases()
+        if bundles or cases:
+            self.stdout.write(
+                _("Demo cases: %(cases)d cases at several stages, %(bundles)d one-thing bundle(s).")
+                % {"cases": cases, "bundles": bundles}
             )
