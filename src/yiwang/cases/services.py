@@ -598,6 +598,8 @@ def _submit_locked(actor: Any, case: Case, idempotency_key: str | None) -> Case:
         case,
         "submit",
         actor=actor,
+        # What was submitted, so a resubmission can show staff exactly which fields changed.
+        details={"data": case.data},
         on_behalf_of=case.agency.principal_label if case.agency_id else "",  # type: ignore[union-attr]
         number=_case_number(case, today),
         submitted_at=now,

@@ -29,7 +29,7 @@ from yiwang.common.errors import InvalidInput
 from yiwang.identity import authz, lookups
 from yiwang.identity.constants import Role
 from yiwang.portal.account_forms import show_domain_error
-from yiwang.workbench import selectors
+from yiwang.workbench import case_display, selectors
 
 PAGE_SIZE = 50
 View = Callable[..., HttpResponse]
@@ -119,7 +119,9 @@ def _page(request: HttpRequest, rows: Any) -> Page[Any]:
 def home(request: HttpRequest) -> HttpResponse:
     subject = authz.subject_of(request.user)
     labels = [str(Role(r).label) for r in sorted(subject.roles) if r in Role.values]  # 审查人员, not "reviewer"
-    return render(request, "workbench/home.html", _context(request, "home", roles=labels))
+    # The case queue at a glance (staff who handle cases): how much waits and how much is late or nearly so.
+    summary = case_display.queue_summary(request.user)
+    return render(request, "workbench/home.html", _context(request, "home", roles=labels, queue_summary=summary))
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -55,6 +55,7 @@ def test_one_correction_notice_lists_every_problem_and_the_applicant_fixes_them(
     assert case.round == 2
     change = case.transitions.get(action="resubmit")
     assert change.details["changed_slots"] == [0, 1]
+    assert change.details["changed_fields"] == []  # the form was not touched
     # Staff see what changed: the old materials are kept, superseded.
     assert case.materials.filter(superseded=True).count() == 2
     assert case.notices.filter(kind=NoticeKind.RECEIPT).count() == 2
