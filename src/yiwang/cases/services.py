@@ -82,7 +82,7 @@ def _today() -> dt.date:
 
 
 def _max_material_bytes() -> int:
-    return int(getattr(settings, "YIWANG_MATERIAL_MAX_BYTES", 20 * 1024 * 1024))
+    return int(settings.YIWANG_MATERIAL_MAX_BYTES)
 
 
 def _clean_reason(reason: str, field: str = "reason", *, required: bool = True) -> str:
@@ -1305,7 +1305,7 @@ def end_special_procedure(*, actor: Any, case: Case, result: str) -> SpecialProc
 
 def max_extension_days() -> int:
     # 行政许可法 art. 42: 20 days, extendable by 10 with the approval of the head of the body.
-    return int(getattr(settings, "YIWANG_MAX_EXTENSION_DAYS", 10))
+    return int(settings.YIWANG_MAX_EXTENSION_DAYS)
 
 
 def extend(*, actor: Any, case: Case, days: int, reason: str) -> SpecialProcedure:
@@ -1444,9 +1444,10 @@ def _deliver_locked(actor: Any, case: Case, *, method: str, tracking_number: str
         object_label=case.number or "",
         after={"method": method},
     )
-    notify.applicant(
-        case, "case.delivered", actor=actor, method=str(DeliveryMethod(method).label), tracking_number=tracking_number
-    )
+    if method == DeliveryMethod.MAIL:
+        notify.applicant(case, "case.delivered_mail", actor=actor, tracking_number=tracking_number)
+    else:
+        notify.applicant(case, f"case.delivered_{method}", actor=actor)
 
 
 def deliver(*, actor: Any, case: Case, tracking_number: str = "") -> Case:

@@ -27,7 +27,7 @@ from yiwang.identity.constants import Role
 
 
 def warning_days() -> int:
-    return int(getattr(settings, "YIWANG_WARNING_DAYS", 1))
+    return int(settings.YIWANG_WARNING_DAYS)
 
 
 def colour(due: dt.date | None, today: dt.date, threshold: dt.date) -> str:

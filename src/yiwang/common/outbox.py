@@ -2,12 +2,18 @@
 
 Handlers subscribe by topic (``subscribe("catalogue.item.published", fn)``). Delivery happens on
 commit (in process, or by a Celery task in production) and again by the periodic relay for anything
-left pending by a crash. Handlers must be idempotent: delivery is at least once.
+left pending by a crash or by a broker that could not be reached. Handlers must be idempotent: delivery
+is at least once.
+
+Handing an event to the task queue happens after the write has committed, so it never fails the request:
+when the broker is down the event is logged and stays pending, and the relay (the beat task
+``yiwang.common.tasks.relay_outbox``) delivers it later.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -36,10 +42,28 @@ def enqueue(topic: str, payload: dict[str, Any]) -> OutboxEvent:
     return event
 
 
+# After a failed publish, skip the broker for this long: a request that commits many events must not wait on a
+# dead broker once per event; the relay delivers what was skipped.
+PUBLISH_PAUSE_SECONDS = 5.0
+_publish_paused_until = 0.0
+
+
 def _schedule_delivery(event_id: int) -> None:
+    global _publish_paused_until
     from yiwang.common.tasks import deliver_event
 
-    deliver_event.delay(event_id)
+    eager = bool(deliver_event.app.conf.task_always_eager)
+    if not eager and time.monotonic() < _publish_paused_until:
+        logger.warning("outbox event %s left for the relay: the task broker failed moments ago", event_id)
+        return
+    try:
+        deliver_event.delay(event_id)
+    except Exception:
+        # The write has committed: raising here would turn a saved change into an error page. The event stays
+        # pending and the relay delivers it (settings bound how long a publish may wait).
+        if not eager:
+            _publish_paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
+        logger.warning("outbox event %s left for the relay: the task broker refused it", event_id, exc_info=True)
 
 
 def deliver(event_id: int) -> bool:
@@ -49,8 +73,11 @@ def deliver(event_id: int) -> bool:
         if event is None:
             return True  # already delivered by another relay run
         try:
-            for handler in _handlers.get(event.topic, []):
-                handler(event.as_message())
+            # A savepoint: a failing handler's writes roll back (and on PostgreSQL the transaction stays usable
+            # for recording the failure below).
+            with transaction.atomic():
+                for handler in _handlers.get(event.topic, []):
+                    handler(event.as_message())
         except Exception as exc:  # a handler's failure must not lose the event: record and retry later
             logger.exception("outbox delivery failed for %s", event)
             OutboxEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1, last_error=str(exc)[:2000])

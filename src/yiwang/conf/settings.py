@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import django_stubs_ext
@@ -46,6 +48,8 @@ INSTALLED_APPS = [
     "yiwang.identity",
     "yiwang.portal",
     "yiwang.workbench",
+    "yiwang.cases",
+    "yiwang.notifications",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "yiwang.notifications.context_processors.inbox",
             ],
         },
     },
@@ -85,6 +90,15 @@ TEMPLATES = [
 DATABASES = {"default": env_database("DATABASE_URL", str(DATA_DIR / "yiwang.sqlite3"))}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # A sqlite:// URL gets the same busy timeout and write locking as the embedded default: a Celery worker
+    # writing the same file is a second writer.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"} | DATABASES["default"].get(
+        "OPTIONS", {}
+    )
+    # Tests get a file rather than Django's in-memory database: the broker tests start a real Celery worker in
+    # another process, which must see the test database. One file per test run (process id), removed after it.
+    _test_db = Path(tempfile.gettempdir()) / f"yiwang-test-{os.getpid()}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": env_str("YIWANG_TEST_DATABASE_NAME", str(_test_db))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env_cache("YIWANG_CACHE_URL")}
@@ -160,6 +174,41 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "memory://localhost/")
 CELERY_TASK_ALWAYS_EAGER = env_bool("YIWANG_TASKS_EAGER", CELERY_BROKER_URL.startswith("memory://"))
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# Publishing a task happens after a write has committed (common/outbox.py): when the broker is down it must fail
+# fast, not hold the request. Celery's defaults wait without limit on a broker that accepts connections but does
+# not answer (celery/celery#4556), so every wait is bounded; a failed publish leaves the event to the relay.
+_BROKER_TIMEOUT = env_int("YIWANG_BROKER_TIMEOUT_SECONDS", 3, minimum=2, maximum=60)
+CELERY_BROKER_CONNECTION_TIMEOUT = _BROKER_TIMEOUT
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True  # a worker started before its broker waits for it
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+    # Redis's socket timeouts (other transports ignore them); above kombu's one-second BRPOP poll, so a worker's
+    # idle wait for tasks never trips them.
+    "socket_connect_timeout": _BROKER_TIMEOUT,
+    "socket_timeout": _BROKER_TIMEOUT,
+}
+
+# E-mail (notifications/): the console backend prints messages in development; SMTP in production.
+EMAIL_BACKEND = env_str("YIWANG_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("YIWANG_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("YIWANG_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("YIWANG_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("YIWANG_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("YIWANG_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("YIWANG_EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("YIWANG_EMAIL_USE_TLS and YIWANG_EMAIL_USE_SSL exclude each other; set one")
+# Delivery runs inside a database transaction: an SMTP server that stops answering must not hold it for long.
+EMAIL_TIMEOUT = env_int("YIWANG_EMAIL_TIMEOUT_SECONDS", 10, minimum=1, maximum=300)
+EMAIL_FILE_PATH = env_str("YIWANG_EMAIL_FILE_PATH", str(DATA_DIR / "mail"))  # the file-based backend only
+DEFAULT_FROM_EMAIL = env_str("YIWANG_DEFAULT_FROM_EMAIL", "Yiwang <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # GB 32100: some registered codes in the wild fail the check character; the policy is configurable.
 YIWANG_USCC_POLICY = env_choice("YIWANG_USCC_POLICY", "reject", ["warn", "reject"])
@@ -266,3 +315,13 @@ OAUTH2_PROVIDER = {
 OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] = load_or_create_rsa_key(
     _oidc_key_file, create=not env_bool("YIWANG_REQUIRE_SECRET_KEY", False)
 )
+
+# Cases (docs/cases.md)
+# The largest material file accepted (uploads are checked by content as well as size).
+YIWANG_MATERIAL_MAX_BYTES = env_int(
+    "YIWANG_MATERIAL_MAX_BYTES", 20 * 1024 * 1024, minimum=1024, maximum=512 * 1024 * 1024
+)
+# 行政许可法 art. 42: a decision may be extended by 10 days with the approval of the head of the body.
+YIWANG_MAX_EXTENSION_DAYS = env_int("YIWANG_MAX_EXTENSION_DAYS", 10, minimum=0, maximum=60)
+# Yellow warning when a task or case is this many working days (or fewer) from its deadline.
+YIWANG_WARNING_DAYS = env_int("YIWANG_WARNING_DAYS", 1, minimum=0, maximum=10)

@@ -334,3 +334,40 @@ def test_a_deadline_into_an_uncovered_year_is_refused_until_the_year_is_entered(
         services.accept(actor=clerk, case=case)
         case.refresh_from_db()
         assert case.promised_due is not None and case.promised_due.year == uncovered
+
+
+def test_the_jobs_command_runs_both_jobs_once(submitted: Callable[..., Case]) -> None:
+    import io
+
+    from django.core.management import CommandError, call_command
+    from django.utils import translation
+
+    case = submitted()
+    out = io.StringIO()
+    with translation.override("en"):
+        call_command("cases_jobs", "--today", "2025-10-13", stdout=out)
+        assert "1 application(s) accepted by operation of law" in out.getvalue()
+        with pytest.raises(CommandError):
+            call_command("cases_jobs", "--today", "13/10/2025")
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.ACCEPTED
+
+
+def test_the_applicant_is_told_of_each_step_in_their_message_centre(
+    citizen: User, clerk: User, reviewer_a: User, submitted: Callable[..., Case]
+) -> None:
+    from yiwang.common import outbox
+    from yiwang.notifications.models import Message
+
+    case = _accepted(clerk, submitted)
+    services.complete_step(actor=reviewer_a, task=_task(case, StepCode.REVIEW), opinion="ok")
+    services.decide(actor=reviewer_a, task=_task(case, StepCode.DECIDE), outcome=Outcome.APPROVED)
+    outbox.relay()
+    kinds = list(Message.objects.filter(recipient=citizen).order_by("id").values_list("kind", flat=True))
+    assert kinds == [
+        "case.submitted",
+        "case.accepted",
+        "case.step_advanced",
+        "case.decided_approved",
+        "case.delivered_electronic",
+    ]
+    assert Message.objects.filter(recipient=clerk, kind="case.task_assigned").exists()
