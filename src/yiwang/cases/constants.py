@@ -46,10 +46,11 @@ class TaskStatus(models.TextChoices):
 class StepCode(models.TextChoices):
     """Steps of handling (审查工作细则). ``accept`` is the window's pre-review and acceptance."""
 
-    ACCEPT = "accept", _("Pre-review and acceptance")
-    REVIEW = "review", _("Review")
-    AUDIT = "audit", _("Audit")
-    DECIDE = "decide", _("Decision")
+    # A context of their own: "Audit" alone already means the audit log (审计日志) elsewhere.
+    ACCEPT = "accept", pgettext_lazy("case step", "Pre-review and acceptance")
+    REVIEW = "review", pgettext_lazy("case step", "Review")
+    AUDIT = "audit", pgettext_lazy("case step", "Audit")
+    DECIDE = "decide", pgettext_lazy("case step", "Decision")
 
 
 class Provenance(models.TextChoices):

@@ -274,7 +274,9 @@ def _editable(actor: Any, case: Case) -> None:
     require_owner(actor, case)
     if case.status not in (CaseStatus.DRAFT, CaseStatus.CORRECTION):
         raise InvalidTransition(_("This application has been submitted; it can no longer be changed."))
-    if case.agency_id is not None:
+    # The agent who filed it acts under the agency, checked again on every act; the principal themselves
+    # (the enterprise's representative, the person) needs none.
+    if case.agency_id is not None and case.agency.agent_id == getattr(actor, "pk", None):  # type: ignore[union-attr]
         agency_for_act(agent=actor, agency_id=case.agency_id, basic_code=case.basic_code or None)
 
 
@@ -492,6 +494,7 @@ def remove_material(*, actor: Any, case: Case, slot: int) -> None:
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         _editable(actor, case)
+        _slot(case, slot)
         if case.status == CaseStatus.DRAFT:
             case.materials.filter(slot=slot).delete()
         else:
@@ -1316,8 +1319,10 @@ def extend(*, actor: Any, case: Case, days: int, reason: str) -> SpecialProcedur
         if case.status != CaseStatus.ACCEPTED:
             machine.require(case, "extend")
         task = _handling_task_for(actor, case)
-        if not authz.has_role(actor, Role.APPROVER):
-            raise PermissionDenied(_("Only an approver can extend the time limit."))
+        # 行政许可法 art. 42: the head of the deciding body approves an extension, so only the lead department's
+        # approvers extend; co-implementing departments ask the lead.
+        if not authz.has_role(actor, Role.APPROVER) or task.department_id != case.department_id:
+            raise PermissionDenied(_("Only an approver of the lead department can extend the time limit."))
         if not isinstance(days, int) or days < 1:
             raise invalid_field("days", _("Enter a whole number of days, at least 1."))
         if case.extension_days + days > max_extension_days():
@@ -1456,6 +1461,8 @@ def deliver(*, actor: Any, case: Case, tracking_number: str = "") -> Case:
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("department").get(pk=case.pk)
         if not authz.allowed(actor, "cases.accept", department_id=case.department_id, division_code=case.region_code):
+            if staff_may_see(actor, case):
+                raise PermissionDenied(_("Results are handed over or mailed by the window."))
             raise NotFound(_("No such case."))
         machine.require(case, "deliver")
         if case.delivery_method == DeliveryMethod.MAIL and (

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/registers/", include("yiwang.registers.api.urls")),
     path("api/v1/", include("yiwang.catalogue.api.urls")),
     path("api/v1/", include("yiwang.identity.api.urls")),
+    path("api/v1/", include("yiwang.cases.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

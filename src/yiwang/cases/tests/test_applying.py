@@ -225,3 +225,23 @@ def test_a_draft_can_be_discarded_but_a_case_only_withdrawn(
     case.refresh_from_db()
     assert case.status == CaseStatus.WITHDRAWN
     assert not case.tasks.filter(status=TaskStatus.OPEN).exists()
+
+
+def test_removing_a_material_the_item_does_not_have_is_refused(citizen: User, item: ItemVersion) -> None:
+    case = start(citizen, item)
+    with pytest.raises(InvalidInput):
+        services.remove_material(actor=citizen, case=case, slot=5)
+
+
+def test_the_representative_corrects_a_case_an_agent_filed(
+    agent: User, enterprise_rep: User, clerk: User, item: ItemVersion
+) -> None:
+    from yiwang.cases.services import Problem
+
+    agency = Agency.objects.get(agent=agent)
+    case = start(agent, item, agency_id=agency.pk)
+    services.attach_material(actor=agent, case=case, slot=0, upload=pdf())
+    case = services.submit(actor=agent, case=case)
+    services.request_correction(actor=clerk, case=case, problems=[Problem("请上传清晰件", slot=0)])
+    services.attach_material(actor=enterprise_rep, case=case, slot=0, upload=pdf(body=b"clear"))
+    assert services.resubmit(actor=enterprise_rep, case=case).status == CaseStatus.SUBMITTED

@@ -148,3 +148,14 @@ def test_the_colour_of_a_due_date() -> None:
     assert supervision.colour(dt.date(2025, 9, 26), today, limit) == "yellow"
     assert supervision.colour(dt.date(2025, 9, 29), today, limit) == "green"
     assert supervision.colour(None, today, limit) == "none"
+
+
+def test_only_the_lead_department_extends_a_joint_case(
+    citizen: User, clerk: User, reviewer_a: User, reviewer_b: User, joint_item: ItemVersion
+) -> None:
+    case = _submit(citizen, joint_item)
+    services.accept(actor=clerk, case=case)
+    with pytest.raises(PermissionDenied):
+        services.extend(actor=reviewer_b, case=case, days=2, reason="协办部门需要更多时间")
+    services.extend(actor=reviewer_a, case=case, days=2, reason="经负责人批准延长")
+    assert Case.objects.get(pk=case.pk).extension_days == 2
