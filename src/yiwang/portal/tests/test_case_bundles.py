@@ -128,12 +128,12 @@ def test_applying_for_a_bundle_makes_one_case_per_item(citizen: User, bundle: Bu
     assert cases[1].materials.get(slot=2).provenance == Provenance.UPLOAD
     page = html(client.get(response["Location"]))
     assert "Opening a shop" in page and str(application.number) in page
-    assert "Overall status" in page and "Awaiting pre-review" in page
+    assert "Overall status:" in page and "Awaiting pre-review" in page
     assert all(str(c.number) in page for c in cases) and "杭州市西湖区市场监督管理局" in page
     # My cases shows them together under the bundle.
     mine = html(client.get("/en/my/cases/"))
     assert "One-thing application" in mine and f"/en/my/bundles/{application.number}/" in mine
-    assert html(client.get(f"/my/bundles/{application.number}/")).count(zh("Overall status")) == 1
+    assert html(client.get(f"/my/bundles/{application.number}/")).count(zh("Overall status:")) == 1
     # A second post with the same key makes nothing new.
     again = client.post("/en/bundles/open-a-shop/", {**_form(), "material-0": pdf("application.pdf", b"app")})
     assert again["Location"] == response["Location"]
