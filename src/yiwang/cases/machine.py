@@ -22,8 +22,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.audit.actors import Actor, actor_label
-from yiwang.cases.constants import CaseStatus
-from yiwang.cases.models import Case, CaseTransition
+from yiwang.cases.constants import FINISHED_STATUSES, CaseStatus, SupervisionStatus
+from yiwang.cases.models import Case, CaseTransition, SupervisionRecord
 from yiwang.catalogue.models import Organisation
 from yiwang.common.errors import InvalidTransition
 
@@ -103,6 +103,11 @@ def transition(
     case.updated_at = now
     for name, value in fields.items():
         setattr(case, name, value)
+    if rule.target in FINISHED_STATUSES:
+        # A finished case has nothing left to supervise: its open warnings close with it.
+        SupervisionRecord.objects.filter(case=case).exclude(status=SupervisionStatus.CLOSED).update(
+            status=SupervisionStatus.CLOSED
+        )
     return CaseTransition.objects.create(
         case=case,
         action=action,

@@ -26,7 +26,13 @@ def _params(case: Case, extra: dict[str, Any]) -> dict[str, Any]:
 
 def applicant_side(case: Case) -> list[User]:
     """The applicant's account, whoever filed it for them (agent, proxy), and an enterprise's representative."""
-    ids = {case.applicant_id, case.submitted_by_id}
+    ids = {case.applicant_id}
+    # Whoever filed it hears of it only while they may still see it (an agent whose agency ended does not).
+    if case.submitted_by_id is not None and case.submitted_by_id != case.applicant_id:
+        from yiwang.cases.services import may_follow
+
+        if may_follow(case.submitted_by, case):
+            ids.add(case.submitted_by_id)
     if case.enterprise_id is not None:
         ids.add(case.enterprise.representative_id)  # type: ignore[union-attr]
     return list(User.objects.filter(pk__in=[i for i in ids if i], account__kind=AccountKind.PERSON))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import posixpath
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -58,6 +59,7 @@ from yiwang.catalogue.models import ItemVersion, Organisation
 from yiwang.catalogue.services import detect_file_type
 from yiwang.common import crypto
 from yiwang.common.errors import (
+    DomainError,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -68,6 +70,8 @@ from yiwang.identity import authz
 from yiwang.identity.constants import Role
 from yiwang.identity.models import Agency, Enterprise, account_of
 from yiwang.identity.services import agency_for_act, can_apply
+
+logger = logging.getLogger(__name__)
 
 # Materials are PDF, JPEG, PNG or OFD (GB/T 33190), judged by their bytes, never by their names.
 MATERIAL_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png", "ofd": "application/ofd"}
@@ -152,6 +156,11 @@ def _owns(actor: Any, case: Case) -> bool:
     return case.applicant_id is not None and case.applicant_id in principals.user_ids
 
 
+def may_follow(user: Any, case: Case) -> bool:
+    """Whether a person may still see ``case`` (its applicant side, through agencies in force)."""
+    return _owns(user, case)
+
+
 def require_owner(actor: Any, case: Case) -> None:
     if not _owns(actor, case):
         raise NotFound(_("No such case."))
@@ -180,6 +189,23 @@ def _check_task(actor: Any, task: CaseTask) -> None:
         raise NotFound(_("No such task."))
     if not authz.has_role(actor, task.role):
         raise PermissionDenied(_("This step needs the role “%(role)s”.") % {"role": Role(task.role).label})
+
+
+def _close_warnings(records: Any) -> None:
+    """Warnings about work that is over (a task done, a case finished) are closed, not left for supervisors."""
+    records.filter(status__in=[SupervisionStatus.OPEN, SupervisionStatus.FOLLOWED_UP]).update(
+        status=SupervisionStatus.CLOSED
+    )
+
+
+def _finish_task(task_id: int, actor: Any, opinion: str) -> None:
+    CaseTask.objects.filter(pk=task_id).update(
+        status=TaskStatus.DONE,
+        completed_at=timezone.now(),
+        completed_by=actor if isinstance(actor, User) else None,
+        opinion=opinion,
+    )
+    _close_warnings(SupervisionRecord.objects.filter(task_id=task_id))
 
 
 def _locked_task(task_id: int) -> CaseTask:
@@ -270,14 +296,37 @@ def _new_case(actor: Any, version: ItemVersion, applicant: Applicant, data: dict
     )
 
 
-def _editable(actor: Any, case: Case) -> None:
+def require_act(actor: Any, case: Case) -> None:
+    """The applicant side may *act* on ``case`` (not only see it): the applicant, an enterprise's
+    representative, or an agent under an agency in force that covers the case's item — checked on every act,
+    since seeing a principal's cases needs any agency but acting needs one for this item."""
     require_owner(actor, case)
+    account = account_of(actor)
+    if account is not None and case.applicant_index and account.id_number_index == case.applicant_index:
+        return
+    if case.enterprise_id is not None and case.enterprise.representative_id == actor.pk:  # type: ignore[union-attr]
+        return
+    basic_code = case.basic_code or None
+    if case.agency_id is not None and case.agency.agent_id == actor.pk:  # type: ignore[union-attr]
+        agency_for_act(agent=actor, agency_id=case.agency_id, basic_code=basic_code)
+        return
+    held = Agency.objects.in_force().filter(agent=actor)
+    held = (
+        held.filter(enterprise_id=case.enterprise_id)
+        if case.enterprise_id
+        else held.filter(principal_user_id=case.applicant_id)
+    )
+    for agency in held:
+        if agency.covers(basic_code):
+            agency_for_act(agent=actor, agency_id=agency.pk, basic_code=basic_code)
+            return
+    raise PermissionDenied(_("Your agency does not cover this item."))
+
+
+def _editable(actor: Any, case: Case) -> None:
+    require_act(actor, case)
     if case.status not in (CaseStatus.DRAFT, CaseStatus.CORRECTION):
         raise InvalidTransition(_("This application has been submitted; it can no longer be changed."))
-    # The agent who filed it acts under the agency, checked again on every act; the principal themselves
-    # (the enterprise's representative, the person) needs none.
-    if case.agency_id is not None and case.agency.agent_id == getattr(actor, "pk", None):  # type: ignore[union-attr]
-        agency_for_act(agent=actor, agency_id=case.agency_id, basic_code=case.basic_code or None)
 
 
 def save_draft(*, actor: Any, case: Case, data: Mapping[str, Any], delivery: Mapping[str, str] | None = None) -> Case:
@@ -310,7 +359,7 @@ def _clean_delivery(delivery: Mapping[str, str]) -> dict[str, str]:
 def discard_draft(*, actor: Any, case: Case) -> None:
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
-        require_owner(actor, case)
+        require_act(actor, case)
         if case.status != CaseStatus.DRAFT:
             raise InvalidTransition(_("Only a draft can be discarded; withdraw a submitted application instead."))
         audit.record(actor=actor, action="cases.draft_discarded", object_type="cases.case", object_id=case.pk)
@@ -338,8 +387,10 @@ def _owner_index(case: Case) -> str:
 
 def _clean_filename(name: str) -> str:
     name = unicodedata.normalize("NFC", posixpath.basename((name or "").replace("\\", "/"))).strip()
-    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*')
-    return name[:150] or "material"
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*/').strip()
+    if not name.strip("."):  # "", ".", ".." — names storage refuses as path tricks
+        return "material"
+    return name[:150]
 
 
 def store_file(*, owner_index: str, upload: File[Any], uploaded_by: Any) -> MaterialFile:
@@ -695,9 +746,13 @@ def withdraw(*, actor: Any, case: Case, reason: str = "") -> Case:
     reason = _clean_reason(reason, required=False)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
-        require_owner(actor, case)
-        machine.transition(case, "withdraw", actor=actor, reason=reason)
+        require_act(actor, case)
+        machine.transition(case, "withdraw", actor=actor, reason=reason, paused_since=None)
         case.tasks.filter(status=TaskStatus.OPEN).update(status=TaskStatus.CANCELLED)
+        # A procedure running when the applicant withdraws ends with the case (its clock has nothing left to do).
+        case.special_procedures.filter(ended_on__isnull=True).update(
+            ended_on=_today(), ended_by=actor, result=str(_("Ended: the application was withdrawn."))
+        )
         audit.record(actor=actor, action="cases.withdrawn", object_type="cases.case", object_id=case.pk)
         notify.applicant(case, "case.withdrawn", actor=actor)
     return case
@@ -814,9 +869,7 @@ def request_correction(*, actor: Any, case: Case, problems: Sequence[Problem]) -
             department=task.department,
             details={"problems": items},
         )
-        CaseTask.objects.filter(pk=task.pk).update(
-            status=TaskStatus.DONE, completed_at=timezone.now(), completed_by=actor, opinion="correction"
-        )
+        _finish_task(task.pk, actor, "correction")
         notice = _issue(
             case,
             NoticeKind.CORRECTION,
@@ -886,9 +939,7 @@ def refuse(*, actor: Any, case: Case, reasons: str) -> Notice:
         machine.transition(
             case, "refuse", actor=actor, step=StepCode.ACCEPT, department=task.department, reason=reasons
         )
-        CaseTask.objects.filter(pk=task.pk).update(
-            status=TaskStatus.DONE, completed_at=timezone.now(), completed_by=actor, opinion=reasons
-        )
+        _finish_task(task.pk, actor, reasons)
         notice = _issue(case, NoticeKind.REFUSAL, actor, reasons=reasons)
         audit.record(
             actor=actor,
@@ -1015,12 +1066,7 @@ def _accept_locked(actor: Any, case: Case, task: CaseTask | None, *, today: dt.d
         **dues,
     )
     if task is not None:
-        CaseTask.objects.filter(pk=task.pk).update(
-            status=TaskStatus.DONE,
-            completed_at=timezone.now(),
-            completed_by=actor if not deemed else None,
-            opinion=note or ("deemed" if deemed else "accepted"),
-        )
+        _finish_task(task.pk, None if deemed else actor, note or ("deemed" if deemed else "accepted"))
     _open_step(case, 1, actor, today)
     notice = _issue(
         case,
@@ -1067,7 +1113,9 @@ def deem_overdue_acceptances(*, actor: Actor, today: dt.date | None = None, limi
                     continue
                 _accept_locked(actor, case, _acceptance_task(case), today=today, deemed=True, note="")
                 done += 1
-        except InvalidTransition:
+        except DomainError as exc:
+            # One case the calendar cannot cover yet (or that moved meanwhile) must not stop the others.
+            logger.warning("deemed acceptance of case %s refused: %s", case_id, exc)
             continue
     return done
 
@@ -1093,9 +1141,14 @@ def claim(*, actor: Any, task: CaseTask | int) -> CaseTask:
 def assign(*, actor: Any, task: CaseTask | int, assignee: User) -> CaseTask:
     """An approver hands a task to a colleague in the same department who holds the step's role."""
     with transaction.atomic():
-        locked = _open_task(actor, task)
+        locked = _locked_task(task if isinstance(task, int) else task.pk)
+        department = locked.department
+        if not authz.allowed(actor, "cases.handle", department_id=department.pk, division_code=department.division_id):
+            raise NotFound(_("No such task."))
         if not authz.has_role(actor, Role.APPROVER):
             raise PermissionDenied(_("Only an approver assigns tasks to colleagues."))
+        if locked.status != TaskStatus.OPEN:
+            raise InvalidTransition(_("This task is already done."))
         colleague = account_of(assignee)
         if (
             colleague is None
@@ -1127,9 +1180,7 @@ def complete_step(*, actor: Any, task: CaseTask | int, opinion: str) -> CaseTask
         case = Case.objects.select_for_update().select_related("version", "department").get(pk=locked.case_id)
         if case.paused_since is not None:
             raise InvalidTransition(_("A special procedure is running; end it first."))
-        CaseTask.objects.filter(pk=locked.pk).update(
-            status=TaskStatus.DONE, completed_at=timezone.now(), completed_by=actor, opinion=opinion
-        )
+        _finish_task(locked.pk, actor, opinion)
         others_open = case.tasks.filter(step_index=locked.step_index, status=TaskStatus.OPEN).exists()
         machine.transition(
             case,
@@ -1162,7 +1213,9 @@ def return_step(*, actor: Any, task: CaseTask | int, reason: str) -> list[CaseTa
         if locked.step_index <= 1:
             raise InvalidTransition(_("The first step after acceptance has no previous step to return to."))
         case = Case.objects.select_for_update().select_related("version", "department").get(pk=locked.case_id)
-        case.tasks.filter(step_index=locked.step_index, status=TaskStatus.OPEN).update(
+        returned = case.tasks.filter(step_index=locked.step_index, status=TaskStatus.OPEN)
+        _close_warnings(SupervisionRecord.objects.filter(task__in=returned))
+        returned.update(
             status=TaskStatus.CANCELLED, returned=True, completed_at=timezone.now(), completed_by=actor, opinion=reason
         )
         machine.transition(
@@ -1318,11 +1371,17 @@ def extend(*, actor: Any, case: Case, days: int, reason: str) -> SpecialProcedur
         case = Case.objects.select_for_update().select_related("version", "department").get(pk=case.pk)
         if case.status != CaseStatus.ACCEPTED:
             machine.require(case, "extend")
-        task = _handling_task_for(actor, case)
-        # 行政许可法 art. 42: the head of the deciding body approves an extension, so only the lead department's
-        # approvers extend; co-implementing departments ask the lead.
-        if not authz.has_role(actor, Role.APPROVER) or task.department_id != case.department_id:
+        # 行政许可法 art. 42: the head of the deciding body approves an extension, so an approver of the lead
+        # department extends, whichever step the case is at; co-implementing departments ask the lead.
+        department = case.department
+        lead = authz.allowed(actor, "cases.handle", department_id=department.pk, division_code=department.division_id)
+        if not lead and not staff_may_see(actor, case):
+            raise NotFound(_("No such case."))
+        if not lead or not authz.has_role(actor, Role.APPROVER):
             raise PermissionDenied(_("Only an approver of the lead department can extend the time limit."))
+        task = case.tasks.filter(status=TaskStatus.OPEN).exclude(step_code=StepCode.ACCEPT).first()
+        if task is None:
+            raise InvalidTransition(_("No step is open on this case."))
         if not isinstance(days, int) or days < 1:
             raise invalid_field("days", _("Enter a whole number of days, at least 1."))
         if case.extension_days + days > max_extension_days():
@@ -1384,6 +1443,8 @@ def decide(*, actor: Any, task: CaseTask | int, outcome: str, reasons: str = "")
     with transaction.atomic():
         locked = _open_task(actor, task, step=StepCode.DECIDE)
         case = Case.objects.select_for_update().select_related("version", "department").get(pk=locked.case_id)
+        if locked.department_id != case.department_id:
+            raise PermissionDenied(_("The decision is taken by the lead department alone."))
         if case.paused_since is not None:
             raise InvalidTransition(_("A special procedure is running; end it first."))
         now = timezone.now()
@@ -1398,9 +1459,7 @@ def decide(*, actor: Any, task: CaseTask | int, outcome: str, reasons: str = "")
             outcome=outcome,
             decided_at=now,
         )
-        CaseTask.objects.filter(pk=locked.pk).update(
-            status=TaskStatus.DONE, completed_at=now, completed_by=actor, opinion=reasons or outcome
-        )
+        _finish_task(locked.pk, actor, reasons or outcome)
         if outcome == Outcome.APPROVED:
             notice = _issue(
                 case,

@@ -13,7 +13,8 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from yiwang.audit import services as audit
@@ -92,8 +93,16 @@ def raise_warnings(*, actor: Actor, today: dt.date | None = None, batch: int = 1
     today = today or timezone.localdate()
     limit = threshold(today)
     made = 0
+    # Rows already warned at their level and deadline are left out *before* the batch is cut, so a backlog of
+    # warned, still-overdue work never hides newer work from the job.
+    warned_red = SupervisionRecord.objects.filter(task=OuterRef("pk"), level=WarningLevel.RED, due=OuterRef("due"))
+    warned_yellow = SupervisionRecord.objects.filter(
+        task=OuterRef("pk"), level=WarningLevel.YELLOW, due=OuterRef("due")
+    )
     tasks = (
         CaseTask.objects.filter(status=TaskStatus.OPEN, due__lte=limit, case__paused_since__isnull=True)
+        .exclude(Q(due__lt=today) & Exists(warned_red))
+        .exclude(Q(due__gte=today) & Exists(warned_yellow))
         .select_related("case", "department", "assignee")
         .order_by("due", "id")
     )
@@ -103,9 +112,16 @@ def raise_warnings(*, actor: Actor, today: dt.date | None = None, batch: int = 1
         level = WarningLevel.RED if due < today else WarningLevel.YELLOW
         if not SupervisionRecord.objects.filter(task=task, level=level, due=due).exists():
             made += _record(actor, task.case, task, level, due)
+    case_warned = SupervisionRecord.objects.filter(
+        case=OuterRef("pk"),
+        task__isnull=True,
+        level=WarningLevel.RED,
+        due=Coalesce(OuterRef("promised_due"), OuterRef("statutory_due")),
+    )
     cases = (
         Case.objects.filter(status=CaseStatus.ACCEPTED, paused_since__isnull=True)
         .filter(Q(promised_due__lt=today) | Q(promised_due__isnull=True, statutory_due__lt=today))
+        .exclude(Exists(case_warned))
         .select_related("department")
         .order_by("promised_due", "id")
     )

@@ -607,6 +607,9 @@ def _check_steps(problems: _Problems, steps: Any, content: Mapping[str, Any]) ->
                 [*path, "parallel"],
                 _("Only a joint item (its content names co-implementing bodies, 共同实施部门) has parallel steps."),
             )
+        elif step.get("parallel") and step.get("code") == "decide":
+            # One body decides (the implementing body, 实施主体); co-implementing bodies review beside it.
+            problems.add([*path, "parallel"], _("The decision is taken by the lead department alone."))
     if codes != sorted(codes, key=STEP_CODES.index):
         problems.add(["steps"], _("The steps must follow the order review (审查), audit (审核), decide (决定)."))
     if not steps:

@@ -436,6 +436,7 @@ def _render_case(
         form_rows=rows,
         changed_count=sum(1 for r in rows if r.changed),
         material_rows=display.material_rows(case),
+        may_open_materials=authz.allowed(request.user, HANDLE),
         superseded=display.superseded_materials(case),
         findings=display.findings(case),
         timeline=display.timeline(case, language),
@@ -677,7 +678,9 @@ def case_deliver(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
-@_guard(*READERS)
+# Material files are the applicant's documents (an ID card scan among them): the staff who handle the case
+# open them; supervisors, who see masked identifiers everywhere, do not (authz.may_see_identifiers).
+@_guard(HANDLE)
 def case_material(request: HttpRequest, number: str, material_id: int) -> HttpResponseBase:
     case = selectors.case_for_staff(request.user, number)
     material = display.material_of(case, material_id)

@@ -255,6 +255,10 @@ def test_a_joint_item_may_send_a_step_to_every_body_at_once(manager: User) -> No
     definition["steps"][0]["parallel"] = True
     handling.set_handling(actor=manager, version=joint, **definition)
     assert handling.handling_for(joint).joint
+    definition["steps"][-1]["parallel"] = True  # but one body decides
+    with pytest.raises(InvalidInput) as refused:
+        handling.set_handling(actor=manager, version=joint, **definition)
+    assert refused.value.details[0]["path"] == "steps[2].parallel"
 
 
 def test_an_on_the_spot_item_may_have_no_steps_or_steps_of_no_days(manager: User) -> None:

@@ -204,7 +204,7 @@ def test_department_b_lists_show_nothing_of_department_a(
     [
         ("clerk", {"queue", "cases", "case", "case_material", "case_notice", "walk_in"}),
         ("reviewer_a", {"queue", "cases", "case", "case_material", "case_notice"}),
-        ("supervisor", {"case", "case_material", "case_notice", "supervision"}),
+        ("supervisor", {"case", "case_notice", "supervision"}),
         ("auditor", set()),
     ],
 )
