@@ -33,7 +33,7 @@ from yiwang.cases.constants import (
     WarningLevel,
 )
 from yiwang.catalogue.models import ImplementationItem, ItemVersion, Organisation
-from yiwang.common.crypto import EncryptedTextField
+from yiwang.common.crypto import EncryptedJSONField, EncryptedTextField
 
 
 class Bundle(models.Model):
@@ -85,7 +85,7 @@ class BundleApplication(models.Model):
     enterprise = models.ForeignKey(
         "identity.Enterprise", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    data = models.JSONField(_("form data"), default=dict, blank=True)
+    data = EncryptedJSONField(_("form data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
 
@@ -144,7 +144,8 @@ class Case(models.Model):
         BundleApplication, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
     )
 
-    data = models.JSONField(_("form data"), default=dict, blank=True)
+    # The answers hold identifiers (ID and phone numbers, addresses): encrypted at rest like the columns above.
+    data = EncryptedJSONField(_("form data"), default=dict, blank=True)
     round = models.PositiveSmallIntegerField(_("submission round"), default=0)
     auto_findings = models.JSONField(_("automatic pre-review findings"), default=list, blank=True)
     delivery_method = models.CharField(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
+import json
 import logging
 import posixpath
 import unicodedata
@@ -652,8 +654,9 @@ def _submit_locked(actor: Any, case: Case, idempotency_key: str | None) -> Case:
         case,
         "submit",
         actor=actor,
-        # What was submitted, so a resubmission can show staff exactly which fields changed.
-        details={"data": case.data},
+        # Fingerprints of what was submitted (never the answers: transitions are kept for ever), so a
+        # resubmission can show staff exactly which fields changed.
+        details={"fields": fingerprints(case.data)},
         on_behalf_of=case.agency.principal_label if case.agency_id else "",  # type: ignore[union-attr]
         number=_case_number(case, today),
         submitted_at=now,
@@ -899,14 +902,20 @@ def resubmit(*, actor: Any, case: Case) -> Case:
         _validate_form(case)
         today = _today()
         previous = case.transitions.filter(action__in=["submit", "resubmit"]).order_by("-at", "-id").first()
-        changed_fields = _changed_fields(previous.details.get("data", {}) if previous else {}, case.data)
+        changed_fields = _changed_fields(
+            previous.details.get("fields", {}) if previous else {}, fingerprints(case.data)
+        )
         changed_slots = sorted(set(case.materials.filter(round=case.round + 1).values_list("slot", flat=True)))
         machine.transition(
             case,
             "resubmit",
             actor=actor,
             on_behalf_of=case.agency.principal_label if case.agency_id else "",  # type: ignore[union-attr]
-            details={"changed_fields": changed_fields, "changed_slots": changed_slots, "data": case.data},
+            details={
+                "changed_fields": changed_fields,
+                "changed_slots": changed_slots,
+                "fields": fingerprints(case.data),
+            },
             received_on=today,
             acceptance_due=deadlines.acceptance_due(today),
             round=case.round + 1,
@@ -925,6 +934,15 @@ def resubmit(*, actor: Any, case: Case) -> Case:
         notify.applicant(case, "case.resubmitted", actor=actor)
         notify.department(case, case.department, Role.WINDOW_CLERK, "case.task_assigned", actor=actor)
     return case
+
+
+def fingerprints(data: Mapping[str, Any]) -> dict[str, str]:
+    """Each answer as a keyed hash: equal answers compare equal, and nothing of them can be read back."""
+    key = crypto.blind_index_key()
+    return {
+        name: hmac.new(key, json.dumps(["form-answer", value], sort_keys=True).encode(), hashlib.sha256).hexdigest()
+        for name, value in data.items()
+    }
 
 
 def _changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
