@@ -9,14 +9,14 @@ Personas (docs/identity.md): ``citizen`` (张三, verified), ``unverified`` (a p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -29,6 +29,13 @@ from yiwang.identity.constants import CodePurpose, Role
 from yiwang.identity.tests.people import PEOPLE, make_register_person
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a test fixture password
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _media_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Uploaded files of the whole run go to a temporary folder, never into the developer's var/media."""
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
+        yield
 
 
 @pytest.fixture(autouse=True)

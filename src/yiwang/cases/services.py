@@ -395,8 +395,8 @@ def _clean_filename(name: str) -> str:
     return name[:150]
 
 
-def store_file(*, owner_index: str, upload: File[Any], uploaded_by: Any) -> MaterialFile:
-    """Check an upload by its bytes and size, then keep it (inside the caller's transaction)."""
+def check_upload(upload: File[Any]) -> str:
+    """The upload's content type if it is an acceptable material (by its bytes and size), else InvalidInput."""
     size = upload.size or 0
     if size == 0:
         raise invalid_field("file", _("The file is empty."))
@@ -411,6 +411,18 @@ def store_file(*, owner_index: str, upload: File[Any], uploaded_by: Any) -> Mate
     if detected not in MATERIAL_TYPES:
         raise invalid_field("file", _("Upload a PDF, JPEG, PNG or OFD file; this file is none of these."))
     upload.seek(0)
+    return MATERIAL_TYPES[detected]
+
+
+def store_file(*, owner_index: str, upload: File[Any], uploaded_by: Any) -> MaterialFile:
+    """Check an upload, then keep it (inside the caller's transaction).
+
+    Storage is not transactional: a file written here stays on disk if the transaction later rolls back.
+    Callers that take several files check them all first (``check_upload``), so a bad one refuses the lot
+    before any is written; ``MaterialFile`` rows are the record of which stored files are in use.
+    """
+    content_type = check_upload(upload)
+    size = upload.size or 0
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -418,7 +430,7 @@ def store_file(*, owner_index: str, upload: File[Any], uploaded_by: Any) -> Mate
     stored = MaterialFile(
         owner_index=owner_index,
         original_name=_clean_filename(getattr(upload, "name", "") or ""),
-        content_type=MATERIAL_TYPES[detected],
+        content_type=content_type,
         size=size,
         sha256=digest.hexdigest(),
         uploaded_by=uploaded_by if isinstance(uploaded_by, User) else None,
@@ -1586,6 +1598,8 @@ def window_apply(
     account = Account.objects.filter(id_number_index=index).select_related("user").first()
     applicant = Applicant(account.user if account else None, person.name, id_number, None, None)
     checked = set(originals_checked)
+    for upload in uploads.values():
+        check_upload(upload)  # every file before any is stored
     with transaction.atomic():
         case = _new_case(actor, version, applicant, dict(data), channel=Channel.WINDOW)
         _validate_form(case)
@@ -1684,6 +1698,8 @@ def apply_bundle(
                     "materials",
                     _("“%(name)s” cannot be replaced by a pledge; provide it.") % {"name": material["name"]},
                 )
+    for upload in uploads.values():
+        check_upload(upload)  # every file before any is stored
     with transaction.atomic():
         application = BundleApplication.objects.create(
             bundle=bundle,

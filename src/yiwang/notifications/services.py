@@ -120,6 +120,8 @@ def mark_read(*, actor: User, message_ids: Iterable[int | str]) -> int:
         ids = sorted({int(i) for i in message_ids})
     except (TypeError, ValueError):
         raise NotFound(_("There is no such message among yours.")) from None
+    if any(not 0 < i < 2**63 for i in ids):  # beyond any row id (and SQLite's integers): no such message
+        raise NotFound(_("There is no such message among yours."))
     if not ids:
         return 0
     with transaction.atomic():

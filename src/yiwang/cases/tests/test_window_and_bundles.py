@@ -180,3 +180,28 @@ def test_two_clerks_accepting_at_the_same_moment_accept_once(
     assert outcomes.count("accepted") == 1, outcomes
     assert CaseTransition.objects.filter(case=case, action="accept").count() == 1
     assert Case.objects.get(pk=case.pk).status == CaseStatus.ACCEPTED
+
+
+@pytest.mark.django_db
+def test_a_walk_in_with_one_bad_file_stores_none_of_them(clerk: User, item: ItemVersion) -> None:
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def files() -> set[Path]:
+        return {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+
+    before = files()
+    person = PEOPLE["citizen"]
+    with pytest.raises(InvalidInput):
+        services.window_apply(
+            actor=clerk,
+            version=item,
+            id_number=person.id_number,
+            name=person.name,
+            data=_walk_in_data(item),
+            uploads={0: pdf("good.pdf", b"good"), 1: SimpleUploadedFile("bad.pdf", b"MZ not a pdf")},
+        )
+    assert not Case.objects.exists() and not MaterialFile.objects.exists()
+    assert files() == before

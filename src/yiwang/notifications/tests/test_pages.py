@@ -129,7 +129,7 @@ def test_nobody_can_mark_another_persons_message_read(notify: Notify, citizen: U
     assert not AuditRecord.objects.filter(action="notifications.read").exists()
 
 
-@pytest.mark.parametrize("bad", ["abc", "", "1.5", "-1", "99999"])
+@pytest.mark.parametrize("bad", ["abc", "", "1.5", "-1", "99999", "99999999999999999999999"])
 def test_a_malformed_or_unknown_message_id_is_not_found_and_changes_nothing(
     notify: Notify, citizen: User, bad: str
 ) -> None:
