@@ -262,8 +262,12 @@ class CaseTask(models.Model):
         verbose_name = _("case task")
         verbose_name_plural = _("case tasks")
         indexes = [
-            # The staff queue: a department's open tasks by deadline.
-            models.Index(fields=["department", "status", "due", "id"], name="task_queue_idx"),
+            # The staff queue: a department's open tasks by deadline. Partial (open tasks only): a tenth of the
+            # size of a full index at 1M cases; with the role in the key (last, so the order by due still reads
+            # the index) the colour counts are index-only scans on both databases (docs/performance.md).
+            models.Index(
+                fields=["department", "due", "id", "role"], condition=Q(status="open"), name="task_open_queue_idx"
+            ),
             models.Index(fields=["status", "due"], name="task_due_idx"),
         ]
 

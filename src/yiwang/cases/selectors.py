@@ -23,7 +23,8 @@ def my_cases(actor: Any, *, drafts: bool = False) -> QuerySet[Case]:
     """The applicant's cases, newest first (drafts only when asked)."""
     cases = Case.objects.filter(case_owner_q(actor))
     cases = cases.filter(status=CaseStatus.DRAFT) if drafts else cases.exclude(status=CaseStatus.DRAFT)
-    return cases.order_by("-created_at", "-id")
+    # Lists show none of the encrypted columns: not decrypting them is a third of a list's Django time.
+    return cases.defer("applicant_id_number", "data", "auto_findings").order_by("-created_at", "-id")
 
 
 def case_for_applicant(actor: Any, number_or_id: str | int) -> Case:
@@ -80,7 +81,11 @@ def staff_queue(actor: Any, flt: QueueFilter | None = None, *, today: dt.date | 
         tasks = tasks.filter(step_code=flt.step)
     if flt.mine:
         tasks = tasks.filter(assignee_id=subject.user.pk if subject.user else None)
-    return tasks.select_related("case", "assignee").order_by("due", "id")
+    return (
+        tasks.select_related("case", "assignee")
+        .defer("case__applicant_id_number", "case__data", "case__auto_findings")
+        .order_by("due", "id")
+    )
 
 
 def department_cases(actor: Any) -> QuerySet[Case]:

@@ -112,8 +112,11 @@ class EncryptedJSONField(EncryptedTextField):
     phone numbers, addresses and the like, which rest encrypted like every other identifier."""
 
     description = _("Encrypted JSON")
+    # django-stubs: what the attribute takes and gives (a JSON value, not the text the column stores).
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
-    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:  # type: ignore[override]
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         text = super().from_db_value(value, expression, connection)
         return None if text is None else json.loads(text)
 
