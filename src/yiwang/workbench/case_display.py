@@ -128,14 +128,7 @@ def queue_summary(actor: Any) -> QueueSummary | None:
 
 def queue_counts(actor: Any, flt: selectors.QueueFilter, now: Clock) -> dict[str, int]:
     """How many tasks the queue holds with ``flt``'s step and owner, in all and per deadline colour."""
-    counts = {}
-    for colour in ("", *COLOURS):
-        if colour in ("yellow", "green") and not now.covered:
-            counts[colour] = 0  # unknown without the calendar; the page says so
-            continue
-        narrowed = selectors.QueueFilter(colour=colour, step=flt.step, mine=flt.mine)
-        counts[colour] = selectors.staff_queue(actor, narrowed, today=now.today).count()
-    return counts
+    return selectors.queue_counts(actor, flt, today=now.today, covered=now.covered)
 
 
 # ---------------------------------------------------------------------------------------------------------

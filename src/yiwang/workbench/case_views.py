@@ -218,7 +218,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     step = step if step in StepCode.values else ""
     mine = request.GET.get("mine") == "1"
     flt = selectors.QueueFilter(colour=colour, step=step, mine=mine)
-    page = _page(request, selectors.staff_queue(request.user, flt, today=now.today))
+    counts = display.queue_counts(request.user, flt, now)
+    paginator = Paginator(selectors.staff_queue(request.user, flt, today=now.today), PAGE_SIZE)
+    paginator.count = counts[colour]  # type: ignore[misc]  # known already: the paginator need not count again
+    page = paginator.get_page(request.GET.get("page"))
     language = _language(request)
     rows = [
         QueueRow(
@@ -230,7 +233,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         for task in page.object_list
     ]
     base = reverse("workbench:queue")
-    counts = display.queue_counts(request.user, flt, now)
     colour_links = [
         FilterLink(
             str(display.COLOUR_LABELS[c]) if c else _("All"),
