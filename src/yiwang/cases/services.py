@@ -596,7 +596,6 @@ def _case_number(case: Case, day: dt.date) -> str:
 
 
 def _receipt(case: Case, actor: Any) -> None:
-    case.materials_cache = None  # type: ignore[attr-defined]
     _issue(
         case,
         NoticeKind.RECEIPT,
@@ -843,11 +842,10 @@ def _locked_case_for_window(actor: Any, case: Case) -> tuple[Case, CaseTask]:
     return locked, task
 
 
-def _problem_subject(case: Case, problem: Problem) -> str:
+def _problem_subject(case: Case, problem: Problem, handling: HandlingDefinition) -> str:
     if problem.slot is not None:
         return str(_slot(case, problem.slot)["name"])
     if problem.field:
-        handling = handling_for(case.version)
         prop = handling.form_schema.get("properties", {}).get(problem.field)
         if prop is None:
             raise invalid_field("field", _("The form has no field “%(field)s”.") % {"field": problem.field})
@@ -862,6 +860,7 @@ def request_correction(*, actor: Any, case: Case, problems: Sequence[Problem]) -
     with transaction.atomic():
         case, task = _locked_case_for_window(actor, case)
         items = []
+        handling = handling_for(case.version)
         seen: set[tuple[int | None, str]] = set()
         for problem in problems:
             key = (problem.slot, problem.field)
@@ -870,7 +869,7 @@ def request_correction(*, actor: Any, case: Case, problems: Sequence[Problem]) -
             seen.add(key)
             items.append(
                 {
-                    "subject": _problem_subject(case, problem),
+                    "subject": _problem_subject(case, problem, handling),
                     "reason": _clean_reason(problem.reason),
                     "slot": problem.slot,
                     "field": problem.field,
@@ -884,7 +883,7 @@ def request_correction(*, actor: Any, case: Case, problems: Sequence[Problem]) -
             department=task.department,
             details={"problems": items},
         )
-        _finish_task(task.pk, actor, "correction")
+        _finish_task(task.pk, actor, "")
         notice = _issue(
             case,
             NoticeKind.CORRECTION,
@@ -1096,7 +1095,7 @@ def _accept_locked(actor: Any, case: Case, task: CaseTask | None, *, today: dt.d
         **dues,
     )
     if task is not None:
-        _finish_task(task.pk, None if deemed else actor, note or ("deemed" if deemed else "accepted"))
+        _finish_task(task.pk, None if deemed else actor, note)
     _open_step(case, 1, actor, today)
     notice = _issue(
         case,
@@ -1489,7 +1488,7 @@ def decide(*, actor: Any, task: CaseTask | int, outcome: str, reasons: str = "")
             outcome=outcome,
             decided_at=now,
         )
-        _finish_task(locked.pk, actor, reasons or outcome)
+        _finish_task(locked.pk, actor, reasons)
         if outcome == Outcome.APPROVED:
             notice = _issue(
                 case,

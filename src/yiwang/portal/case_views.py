@@ -486,6 +486,8 @@ class CaseGroup:
 def _group(cases: Iterable[Case], today: Today) -> list[CaseGroup]:
     groups: list[CaseGroup] = []
     by_application: dict[int, CaseGroup] = {}
+    cases = list(cases)
+    statuses = selectors.combined_statuses({c.bundle_application_id for c in cases if c.bundle_application_id})
     for case in cases:
         row = CaseRow(case, case.get_status_display(), running_deadline(case, today), next_step(case))
         application = case.bundle_application
@@ -494,7 +496,7 @@ def _group(cases: Iterable[Case], today: Today) -> list[CaseGroup]:
             continue
         group = by_application.get(application.pk)
         if group is None:
-            combined = selectors.combined_status(application)
+            combined = statuses[application.pk]
             group = CaseGroup(
                 [],
                 application,

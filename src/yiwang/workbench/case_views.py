@@ -220,7 +220,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     flt = selectors.QueueFilter(colour=colour, step=step, mine=mine)
     counts = display.queue_counts(request.user, flt, now)
     paginator = Paginator(selectors.staff_queue(request.user, flt, today=now.today), PAGE_SIZE)
-    paginator.count = counts[colour]  # type: ignore[misc]  # known already: the paginator need not count again
+    paginator.count = counts[colour]  # known already: the paginator need not count again
     page = paginator.get_page(request.GET.get("page"))
     language = _language(request)
     rows = [
