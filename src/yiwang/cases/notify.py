@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from yiwang.cases.models import Case
 from yiwang.catalogue.models import Organisation
 from yiwang.identity.constants import AccountKind
+from yiwang.identity.models import account_of
 
 
 def applicant_link(case: Case) -> str:
@@ -24,8 +25,20 @@ def _params(case: Case, extra: dict[str, Any]) -> dict[str, Any]:
     return {"case_number": case.number or "", "item_name": case.item_name, **extra}
 
 
-def applicant_side(case: Case) -> list[User]:
-    """The applicant's account, whoever filed it for them (agent, proxy), and an enterprise's representative."""
+def applicant_side(case: Case, actor: Any = None) -> list[User]:
+    """The applicant's account, whoever filed it for them (agent, proxy), and an enterprise's representative.
+
+    When that is only ``actor`` itself (a citizen acting on their own case, the common case), it is ``actor``:
+    its account is already loaded (the permission check read it) and nothing needs to be read again.
+    """
+    if (
+        isinstance(actor, User)
+        and case.applicant_id == actor.pk
+        and case.submitted_by_id in (None, actor.pk)
+        and case.enterprise_id is None
+    ):
+        account = account_of(actor)
+        return [actor] if account is not None and account.kind == AccountKind.PERSON else []
     ids = {case.applicant_id}
     # Whoever filed it hears of it only while they may still see it (an agent whose agency ended does not).
     if case.submitted_by_id is not None and case.submitted_by_id != case.applicant_id:
@@ -35,7 +48,10 @@ def applicant_side(case: Case) -> list[User]:
             ids.add(case.submitted_by_id)
     if case.enterprise_id is not None:
         ids.add(case.enterprise.representative_id)  # type: ignore[union-attr]
-    return list(User.objects.filter(pk__in=[i for i in ids if i], account__kind=AccountKind.PERSON))
+    # With the account: notify reads each one's confirmed phone to know whether an SMS can reach them.
+    return list(
+        User.objects.filter(pk__in=[i for i in ids if i], account__kind=AccountKind.PERSON).select_related("account")
+    )
 
 
 def _send(case: Case, recipients: Iterable[User], kind: str, actor: Any, link: str, params: dict[str, Any]) -> None:
@@ -47,7 +63,7 @@ def _send(case: Case, recipients: Iterable[User], kind: str, actor: Any, link: s
 
 
 def applicant(case: Case, kind: str, *, actor: Any, **params: Any) -> None:
-    _send(case, applicant_side(case), kind, actor, applicant_link(case), params)
+    _send(case, applicant_side(case, actor), kind, actor, applicant_link(case), params)
 
 
 def department_staff(department: Organisation, role: str) -> list[User]:

@@ -1,8 +1,10 @@
-"""Delivering queued notifications: the outbox handler, and the job that retries failed e-mail and SMS sends.
+"""Sending notifications out (e-mail, SMS): the outbox handler, and the job that retries failed sends.
 
 The handler runs inside the outbox's delivery transaction (common/outbox.py), once per event, at least once:
 
-- the message centre row is keyed by (event, recipient), so a redelivered event makes no second message;
+- message-centre rows are written by ``services.notify`` in the change's own transaction; an event queued before
+  that (its channels include ``inbox``) still makes them here, keyed by (event, recipient) so a redelivered
+  event makes no second message;
 - an e-mail or SMS send writes its ``Delivery`` row in a savepoint together with the send, so once that
   commits a redelivery skips it; a crash after the send and before the commit sends once more, which no
   outside channel can rule out;
@@ -19,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -30,7 +32,7 @@ from yiwang.notifications import kinds
 from yiwang.notifications.constants import TOPIC, Channel, DeliveryStatus
 from yiwang.notifications.models import Delivery, Message
 
-__all__ = ["TOPIC", "deliver", "recipient_language", "retry_failed"]
+__all__ = ["TOPIC", "address_of", "deliver", "recipient_language", "retry_failed"]
 
 logger = logging.getLogger(__name__)
 # The registered SMS signature (短信签名) that carriers require in front of every text; it is a name, not prose.
@@ -46,7 +48,8 @@ def recipient_language(user: User) -> str:
     return settings.LANGUAGE_CODE
 
 
-def _address(user: User, channel: str) -> str:
+def address_of(user: Any, channel: str) -> str:
+    """Where ``channel`` reaches ``user`` now: an e-mail address, a confirmed phone, or "" for nowhere."""
     if channel == Channel.EMAIL:
         return (user.email or "").strip()
     if channel == Channel.SMS:
@@ -77,18 +80,20 @@ def _send(channel: str, address: str, user: User, payload: dict[str, Any]) -> No
 
 
 def _send_once(event_id: int, user: User, channel: str, payload: dict[str, Any]) -> None:
-    address = _address(user, channel)
+    address = address_of(user, channel)
     if not address:
         return
-    if Delivery.objects.filter(event_id=event_id, recipient=user, channel=channel).exists():
-        return  # sent by an earlier delivery of this event, or failed and left to the retry job
     now = timezone.now()
     try:
         with transaction.atomic():
+            # Unique per (event, recipient, channel): a redelivered event finds the row of the earlier delivery
+            # (sent, or failed and left to the retry job) and sends nothing.
             Delivery.objects.create(
                 event_id=event_id, recipient=user, channel=channel, status=DeliveryStatus.SENT, sent_at=now
             )
             _send(channel, address, user, payload)
+    except IntegrityError:
+        return
     except Exception as exc:  # an unreachable gateway or a refused address: record it and retry later
         logger.warning("notification %s by %s to user %s failed; will retry", event_id, channel, user.pk, exc_info=True)
         Delivery.objects.create(
@@ -136,7 +141,7 @@ def _retry(delivery_id: int, now: dt.datetime) -> bool:
         if found is None:
             return False  # another run took it
         payload = OutboxEvent.objects.filter(pk=found.event_id).values_list("payload", flat=True).first()
-        address = _address(found.recipient, found.channel)
+        address = address_of(found.recipient, found.channel)
         attempts = found.attempts + 1
         if payload is None or not address:
             Delivery.objects.filter(pk=found.pk).update(

@@ -14,9 +14,9 @@ from yiwang.notifications.constants import Channel, DeliveryStatus
 class Message(models.Model):
     """One message in one person's message centre.
 
-    Stored language-neutrally (kind + params, rendered by ``kinds.render`` in the reader's language). The
-    outbox event it came from and its recipient are unique together: a redelivered event makes no second
-    message.
+    Stored language-neutrally (kind + params, rendered by ``kinds.render`` in the reader's language). Written
+    in the transaction of the change it reports (``services.notify``); ``event_id`` is set only on messages an
+    outbox event made (queued before decision 0009), unique with the recipient so a redelivery makes no second.
     """
 
     recipient = models.ForeignKey(
@@ -25,7 +25,7 @@ class Message(models.Model):
     kind = models.CharField(_("kind"), max_length=60)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
-    event_id = models.PositiveBigIntegerField(_("outbox event"))
+    event_id = models.PositiveBigIntegerField(_("outbox event"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 

@@ -1,8 +1,9 @@
-"""Writes of the notifications app: queue a notification, mark messages read.
+"""Writes of the notifications app: notify, mark messages read.
 
-``notify`` runs inside the caller's transaction (a case's status change, say) and records one outbox event;
-nothing is sent until that transaction commits, and nothing at all if it rolls back. Delivery to the message
-centre, e-mail and SMS happens afterwards, in ``delivery.py``.
+``notify`` runs inside the caller's transaction (a case's status change, say). The message centre is this
+platform's own database, so its rows are written right there: they commit with the change they report or not at
+all (decision 0009). What leaves the platform (e-mail, SMS) is one outbox event, sent after commit by
+``delivery.py``; nothing is sent if the change rolls back.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from yiwang.common import outbox
 from yiwang.common.errors import NotFound, PermissionDenied
 from yiwang.notifications import kinds
 from yiwang.notifications.constants import TOPIC, Channel
+from yiwang.notifications.delivery import address_of
 from yiwang.notifications.models import Message
 
 ALL_CHANNELS: tuple[str, ...] = (Channel.INBOX, Channel.EMAIL, Channel.SMS)
+EXTERNAL_CHANNELS = (Channel.EMAIL, Channel.SMS)
 
 
 def _param_value(name: str, value: Any) -> str | int | float:
@@ -58,9 +61,12 @@ def notify(
     link: str = "",
     channels: Iterable[str] = ALL_CHANNELS,
 ) -> None:
-    """Queue a message of ``kind`` to each of ``recipients``, on ``channels`` (inbox, email, sms).
+    """Tell each of ``recipients`` of ``kind`` on ``channels`` (inbox, email, sms).
 
-    Must run inside the caller's transaction: the message leaves only if the change it reports commits.
+    Must run inside the caller's transaction: message-centre rows are written in it, and e-mail and SMS leave
+    through one outbox event only if it commits. The event names only the recipients with an address for one of
+    its channels (an e-mail address, a confirmed phone): a notification nobody can receive outside costs no
+    delivery. ``actor`` is who caused it; the caller's own audit record says what happened.
     Errors here are programming errors (unknown kind, missing parameter, unknown channel), never the user's.
     """
     if not transaction.get_connection().in_atomic_block:
@@ -78,32 +84,24 @@ def notify(
     unknown = set(chosen) - set(Channel.values)
     if unknown or not chosen:
         raise ValueError(f"channels must be some of {list(Channel.values)}, got {chosen}")
-    recipient_ids: list[int] = []
+    people: dict[int, AbstractBaseUser] = {}
     for user in recipients:
         if user.pk is None:
             raise ValueError("a message recipient must be a saved user")
-        recipient_ids.append(int(user.pk))
-    recipient_ids = sorted(set(recipient_ids))
-    if not recipient_ids:
+        people.setdefault(int(user.pk), user)
+    if not people:
         return
-    event = outbox.enqueue(
-        TOPIC,
-        {
-            "recipients": recipient_ids,
-            "kind": kind,
-            "params": values,
-            "link": link,
-            "channels": chosen,
-        },
-    )
-    audit.record(
-        actor=actor,
-        action="notifications.queued",
-        object_type="common.outboxevent",
-        object_id=event.pk,
-        object_label=kind,
-        after={"recipients": recipient_ids, "channels": chosen},
-    )
+    if Channel.INBOX in chosen:
+        now = timezone.now()
+        Message.objects.bulk_create(
+            Message(recipient_id=pk, kind=kind, params=values, link=link, created_at=now) for pk in sorted(people)
+        )
+    external = [c for c in chosen if c in EXTERNAL_CHANNELS]
+    reachable = sorted(pk for pk, user in people.items() if any(address_of(user, c) for c in external))
+    if reachable:
+        outbox.enqueue(
+            TOPIC, {"recipients": reachable, "kind": kind, "params": values, "link": link, "channels": external}
+        )
 
 
 def _reader(actor: Any) -> User:

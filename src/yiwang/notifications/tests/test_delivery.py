@@ -48,7 +48,9 @@ def test_each_recipient_gets_a_message_an_email_and_an_sms(
     assert set(messages) == {citizen.pk, clerk.pk}
     for message in messages.values():
         assert (message.kind, message.params, message.link) == ("case.submitted", PARAMS, event.payload["link"])
-        assert message.created_at == event.created_at  # when the change happened, not when it was delivered
+        # Written with the change (no event id), so it is dated when the change happened however late the sending.
+        assert message.event_id is None
+        assert message.created_at <= event.created_at
         assert message.read_at is None
 
     assert sorted(m.to[0] for m in mail.outbox) == ["clerk@example.gov.cn", "zhangsan@example.cn"]
@@ -83,6 +85,23 @@ def test_a_redelivered_event_makes_no_second_message_email_or_sms(
     assert len(mail.outbox) == 1
     assert len(sms) == 1
     assert Delivery.objects.count() == 2
+
+
+def test_an_event_queued_before_messages_were_written_with_the_change_still_makes_them_once(
+    sms: list[FakeText], citizen: User
+) -> None:
+    # Events queued by the previous version carry "inbox" among their channels: their messages are made on delivery.
+    with transaction.atomic():
+        event = outbox.enqueue(
+            "notifications.deliver",
+            {"recipients": [citizen.pk], "kind": "case.submitted", "params": PARAMS, "link": "", "channels": ["inbox"]},
+        )
+    assert outbox.relay() == 1
+    with transaction.atomic():
+        delivery.deliver(event.as_message())  # delivered twice
+    [message] = Message.objects.all()
+    assert (message.event_id, message.recipient_id, message.params) == (event.pk, citizen.pk, PARAMS)
+    assert message.created_at == event.created_at
 
 
 def test_external_texts_are_in_chinese_whatever_language_the_sender_used(

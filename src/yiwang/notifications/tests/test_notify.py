@@ -1,4 +1,5 @@
-"""Queueing a notification: one outbox event inside the caller's transaction, programming errors refused."""
+"""Notifying: message-centre rows and one outbox event for e-mail and SMS, inside the caller's transaction;
+programming errors refused."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from yiwang.audit.models import AuditRecord
 from yiwang.common.models import OutboxEvent
 from yiwang.notifications import kinds, services
 from yiwang.notifications.models import Message
-from yiwang.notifications.tests.conftest import CASES, PARAMS
+from yiwang.notifications.tests.conftest import CASES, PARAMS, with_email
 
 pytestmark = pytest.mark.django_db
 
@@ -27,33 +27,57 @@ def queue(recipients: list[User], kind: str = "case.submitted", params: dict[str
         services.notify(actor=CASES, recipients=recipients, kind=kind, params=params or PARAMS, **kw)
 
 
-def test_one_event_carries_every_recipient_the_kind_params_link_and_channels(citizen: User, clerk: User) -> None:
-    queue([clerk, citizen, citizen], "case.accepted", {**PARAMS, "promised_due": "2026-12-01"}, link="/my/cases/1/")
+def messages() -> list[tuple[int, str, dict[str, Any], str]]:
+    return list(Message.objects.order_by("recipient_id").values_list("recipient_id", "kind", "params", "link"))
+
+
+def test_each_recipient_gets_a_message_in_the_transaction_and_one_event_carries_the_outside_channels(
+    citizen: User, clerk: User
+) -> None:
+    params = {**PARAMS, "promised_due": "2026-12-01"}
+    with transaction.atomic():
+        services.notify(
+            actor=CASES, recipients=[clerk, citizen, citizen], kind="case.accepted", params=params, link="/my/cases/1/"
+        )
+        # Written with the change, before any commit: the message centre needs no delivery.
+        assert messages() == sorted(
+            [(citizen.pk, "case.accepted", params, "/my/cases/1/"), (clerk.pk, "case.accepted", params, "/my/cases/1/")]
+        )
+    assert {m.event_id for m in Message.objects.all()} == {None}
     [event] = events()
+    # Only the citizen can be reached outside (a confirmed phone); the clerk has neither phone nor e-mail.
     assert event.payload == {
-        "recipients": sorted([citizen.pk, clerk.pk]),
+        "recipients": [citizen.pk],
         "kind": "case.accepted",
-        "params": {**PARAMS, "promised_due": "2026-12-01"},
+        "params": params,
         "link": "/my/cases/1/",
-        "channels": ["email", "inbox", "sms"],
+        "channels": ["email", "sms"],
     }
-    assert event.sent_at is None  # delivered after commit, not here
-    assert not Message.objects.exists()
+    assert event.sent_at is None  # sent after commit, not here
 
 
-def test_the_queueing_is_audited_in_the_same_transaction(citizen: User) -> None:
-    queue([citizen], channels=["inbox"])
-    record = AuditRecord.objects.get(action="notifications.queued")
-    assert record.actor_label == "system:test:cases"
-    assert record.object_label == "case.submitted"
-    assert record.object_id == str(events()[0].pk)
-    assert record.after == {"recipients": [citizen.pk], "channels": ["inbox"]}
+def test_a_recipient_with_an_email_address_is_in_the_event(citizen: User, clerk: User) -> None:
+    with_email(clerk, "clerk@example.gov.cn")
+    queue([clerk], channels=["email"])
+    assert events()[0].payload["recipients"] == [clerk.pk]
+    assert events()[0].payload["channels"] == ["email"]
+    assert messages() == []  # the inbox was not among the channels
+
+
+def test_a_notification_nobody_can_receive_outside_queues_no_event(citizen: User, clerk: User) -> None:
+    queue([citizen, clerk], channels=["inbox"])
+    assert events() == []
+    assert len(messages()) == 2
+    queue([clerk])  # every channel, but the clerk has no e-mail address and no confirmed phone
+    assert events() == []
+    assert len(messages()) == 3
 
 
 def test_dates_are_stored_as_iso_text_in_local_time(citizen: User) -> None:
     moment = dt.datetime(2026, 3, 1, 1, 30, tzinfo=dt.UTC)  # 09:30 in Shanghai
     queue([citizen], "case.warning_red", {**PARAMS, "due": moment})
     assert events()[0].payload["params"]["due"] == "2026-03-01 09:30"
+    assert Message.objects.get().params["due"] == "2026-03-01 09:30"
     queue([citizen], "case.accepted", {**PARAMS, "promised_due": dt.date(2026, 3, 2)})
     assert events()[1].payload["params"]["promised_due"] == "2026-03-02"
 
@@ -63,12 +87,13 @@ def test_a_rolled_back_change_leaves_no_notification(citizen: User) -> None:
         services.notify(actor=CASES, recipients=[citizen], kind="case.submitted", params=PARAMS)
         raise RuntimeError("the change failed")
     assert events() == []
-    assert not AuditRecord.objects.filter(action="notifications.queued").exists()
+    assert not Message.objects.exists()
 
 
 def test_no_recipients_queue_nothing(citizen: User) -> None:
     queue([])
     assert events() == []
+    assert not Message.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)  # a test's own transaction would hide the missing one
@@ -76,6 +101,7 @@ def test_notify_outside_a_transaction_is_refused(citizen: User) -> None:
     with pytest.raises(RuntimeError, match="inside the transaction"):
         services.notify(actor=CASES, recipients=[citizen], kind="case.submitted", params=PARAMS)
     assert events() == []
+    assert not Message.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -102,10 +128,11 @@ def test_programming_errors_are_refused_and_queue_nothing(
     with pytest.raises(error, match=match):
         queue([citizen], kind, params, **options)
     assert events() == []
-    assert not AuditRecord.objects.filter(action="notifications.queued").exists()
+    assert not Message.objects.exists()
 
 
 def test_an_unsaved_recipient_is_refused(citizen: User) -> None:
     with pytest.raises(ValueError, match="saved user"):
         queue([citizen, User(username="ghost")])
     assert events() == []
+    assert not Message.objects.exists()

@@ -31,7 +31,7 @@ def broker_down() -> Iterator[None]:
 
 
 def test_a_commit_with_the_broker_down_succeeds_and_leaves_the_event_to_the_relay(
-    citizen: User, broker_down: None, caplog: pytest.LogCaptureFixture
+    citizen: User, broker_down: None, sms: list[Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     started = time.monotonic()
     for _ in range(5):
@@ -41,7 +41,8 @@ def test_a_commit_with_the_broker_down_succeeds_and_leaves_the_event_to_the_rela
     events = OutboxEvent.objects.filter(topic="notifications.deliver")
     assert events.count() == 5
     assert all(e.sent_at is None and e.attempts == 0 for e in events)
-    assert not Message.objects.exists()
+    assert Message.objects.count() == 5  # the message centre is written with the change, broker or not
+    assert sms == []
     assert "left for the relay" in caplog.text
 
     # The first failure pauses publishing briefly: the other four did not try the broker again.
@@ -49,6 +50,7 @@ def test_a_commit_with_the_broker_down_succeeds_and_leaves_the_event_to_the_rela
     assert caplog.text.count("the task broker failed moments ago") == 4
 
     assert outbox.relay() == 5
+    assert len(sms) == 5
     assert Message.objects.count() == 5
 
 
@@ -69,8 +71,9 @@ def test_a_handler_that_fails_halfway_leaves_none_of_its_writes(citizen: User) -
         outbox._handlers.pop("test.half", None)
 
 
-def test_on_commit_delivery_runs_in_process_in_the_embedded_default(citizen: User) -> None:
+def test_on_commit_delivery_runs_in_process_in_the_embedded_default(citizen: User, sms: list[Any]) -> None:
     with transaction.atomic():
-        services.notify(actor=CASES, recipients=[citizen], kind="case.submitted", params=PARAMS, channels=["inbox"])
-    assert Message.objects.filter(recipient=citizen).count() == 1
+        services.notify(actor=CASES, recipients=[citizen], kind="case.submitted", params=PARAMS, channels=["sms"])
+        assert sms == []
     assert OutboxEvent.objects.get(topic="notifications.deliver").sent_at is not None
+    assert [text.phone for text in sms] == [citizen.account.phone]
