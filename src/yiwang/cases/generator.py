@@ -14,7 +14,7 @@ The rows keep the invariants the services keep, so pages and queries see what re
   ~20 µs × N and nothing the queries could notice); the form's answers (pre-filled from the register, encrypted like
   the services store them) likewise once per applicant and form; online cases belong to an account, the others
   came through a window (filed by its clerk) or a department's own system (``Channel.API``);
-- numbers are ``region + date of receipt + case id`` (``services._case_number``), deadlines come from
+- numbers are ``region + date of receipt + case id`` (``services.case_number``), deadlines come from
   ``cases.deadlines`` and the working-day calendar, the revision counts the transitions;
 - tasks follow ``services``: the acceptance task (window clerk, due at the end of the 5-working-day window), then
   one task per step of the item's handling (``handling_for``; 即办 items one decision on the spot), each due by
@@ -74,6 +74,7 @@ from yiwang.catalogue.models import ItemVersion, Organisation
 from yiwang.common import crypto
 from yiwang.common.calendar import CalendarNotCovered, WorkingDays
 from yiwang.common.errors import InvalidInput
+from yiwang.common.masking import mask_id_number
 from yiwang.identity import services as identity
 from yiwang.identity.constants import Role
 from yiwang.identity.models import Account
@@ -238,6 +239,7 @@ class _Applicant:
     name: str
     index: str
     token: str  # the encrypted ID number, made once and reused for all the applicant's cases
+    masked: str  # the ID number as lists show it
     phone: str
     user_id: int | None = None
 
@@ -256,7 +258,14 @@ def _load_applicants(rng: random.Random, size: int) -> list[_Applicant]:
         person = people[pk]
         phone = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
         applicants.append(
-            _Applicant(person, person.name, person.id_number_index, crypto.encrypt(person.id_number), phone)
+            _Applicant(
+                person,
+                person.name,
+                person.id_number_index,
+                crypto.encrypt(person.id_number),
+                mask_id_number(person.id_number),
+                phone,
+            )
         )
     accounts: dict[str | None, int] = {}
     indexes = [a.index for a in applicants]
@@ -446,7 +455,8 @@ def _plain(value: Any) -> Any:
 
 CASE_COLUMNS = (
     "id", "number", "status", "revision", "version", "item_name", "basic_code", "department", "region_code",
-    "applicant", "applicant_name", "applicant_id_number", "applicant_index", "enterprise", "submitted_by", "agency",
+    "applicant", "applicant_name", "applicant_id_number", "applicant_id_masked", "applicant_index", "enterprise",
+    "submitted_by", "agency",
     "channel", "idempotency_key", "bundle_application", "data", "round", "auto_findings", "delivery_method",
     "delivery_address", "tracking_number", "outcome", "created_at", "updated_at", "submitted_at", "received_on",
     "accepted_on", "deemed_accepted", "decided_at", "delivered_at", "acceptance_due", "promised_due",
@@ -813,7 +823,7 @@ class _Simulator:
         received = plan.received
         case = [
             pk,
-            f"{item.region_code[:6]}{received:%Y%m%d}{pk:010d}",  # as services._case_number
+            services.case_number(item.region_code, received, pk),
             status,
             len(transitions),
             item.version_id,
@@ -824,6 +834,7 @@ class _Simulator:
             applicant.user_id,
             applicant.name,
             applicant.token,
+            applicant.masked,
             applicant.index,
             None,
             fields["submitted_by"],

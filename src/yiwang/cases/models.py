@@ -124,6 +124,9 @@ class Case(models.Model):
     )
     applicant_name = models.CharField(_("applicant"), max_length=200)
     applicant_id_number = EncryptedTextField(_("applicant ID number"), blank=True)
+    # What lists show of it (first 4 and last 4 characters, common.masking): kept in clear so a queue of 50 rows
+    # need not decrypt 50 ID numbers to hide most of each again.
+    applicant_id_masked = models.CharField(_("applicant ID number (masked)"), max_length=32, blank=True, editable=False)
     applicant_index = models.CharField(max_length=64, blank=True, editable=False)
     enterprise = models.ForeignKey(
         "identity.Enterprise",

@@ -7,12 +7,13 @@ stored language-neutrally (a code and parameters) and translated when shown.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.cases.constants import Provenance
-from yiwang.cases.models import Case
+from yiwang.cases.models import Case, CaseMaterial
 
 MESSAGES = {
     "material_missing": _("The required material “%(material)s” is missing."),
@@ -26,10 +27,10 @@ def describe(finding: dict[str, Any]) -> str:
     return str(MESSAGES[finding["code"]]) % params
 
 
-def run(case: Case) -> list[dict[str, Any]]:
+def run(case: Case, current: Sequence[CaseMaterial]) -> list[dict[str, Any]]:
+    """Findings on ``case`` with its ``current`` (not superseded) materials, their files loaded."""
     findings: list[dict[str, Any]] = []
     slots = case.version.content.get("materials", [])
-    current = list(case.materials.filter(superseded=False).select_related("file"))
     by_slot = {m.slot: m for m in current}
     for index, slot in enumerate(slots):
         if slot.get("required") and index not in by_slot:

@@ -86,8 +86,12 @@ def staff_queue(actor: Any, flt: QueueFilter | None = None, *, today: dt.date | 
         tasks = tasks.filter(step_code=flt.step)
     if flt.mine:
         tasks = tasks.filter(assignee_id=subject.user.pk if subject.user else None)
-    # The queue shows the applicant's ID number (masked), so only the form answers stay undecrypted.
-    return tasks.select_related("case", "assignee").defer("case__data", "case__auto_findings").order_by("due", "id")
+    # Queues show the ID number masked (its clear-text masked column): nothing encrypted is loaded or decrypted.
+    return (
+        tasks.select_related("case", "assignee")
+        .defer("case__data", "case__auto_findings", "case__applicant_id_number")
+        .order_by("due", "id")
+    )
 
 
 def queue_counts(actor: Any, flt: QueueFilter, *, today: dt.date, covered: bool = True) -> dict[str, int]:

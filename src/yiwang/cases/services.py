@@ -68,6 +68,7 @@ from yiwang.common.errors import (
     PermissionDenied,
     invalid_field,
 )
+from yiwang.common.masking import mask_id_number
 from yiwang.identity import authz
 from yiwang.identity.constants import Role
 from yiwang.identity.models import Agency, Enterprise, account_of
@@ -279,7 +280,9 @@ def _prefill(actor: Any, handling: HandlingDefinition, applicant: Applicant) -> 
     return item_forms.prefill(handling, person=person, account=account)
 
 
-def _new_case(actor: Any, version: ItemVersion, applicant: Applicant, data: dict[str, Any], *, channel: str) -> Case:
+def _new_case(
+    actor: Any, version: ItemVersion, applicant: Applicant, data: dict[str, Any], *, channel: str, **fields: Any
+) -> Case:
     return Case.objects.create(
         version=version,
         item_name=version.name,
@@ -289,12 +292,14 @@ def _new_case(actor: Any, version: ItemVersion, applicant: Applicant, data: dict
         applicant=applicant.user,
         applicant_name=applicant.name,
         applicant_id_number=applicant.id_number,
+        applicant_id_masked=mask_id_number(applicant.id_number),
         applicant_index=crypto.id_number_index(applicant.id_number) if applicant.id_number else "",
         enterprise=applicant.enterprise,
         submitted_by=actor if isinstance(actor, User) else None,
         agency=applicant.agency,
         channel=channel,
         data=data,
+        **fields,
     )
 
 
@@ -449,8 +454,10 @@ def _replace_slot(case: Case, slot: int) -> None:
         current.update(superseded=True)
 
 
-def _add_material(case: Case, slot: int, **fields: Any) -> CaseMaterial:
-    _replace_slot(case, slot)
+def _add_material(case: Case, slot: int, *, fresh: bool = False, **fields: Any) -> CaseMaterial:
+    """A material for ``slot``; ``fresh``: the case was made in this transaction and this slot is still empty."""
+    if not fresh:
+        _replace_slot(case, slot)
     return CaseMaterial.objects.create(
         case=case, slot=slot, name=_slot(case, slot)["name"], round=case.round + 1, **fields
     )
@@ -498,26 +505,31 @@ def reuse_material(*, actor: Any, case: Case, slot: int, material_id: int) -> Ca
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         _editable(actor, case)
-        _slot(case, slot)
-        earlier = CaseMaterial.objects.select_related("file").filter(pk=material_id).first()
-        if earlier is None or earlier.file is None or earlier.file.owner_index != _owner_index(case):
-            raise invalid_field("material", _("No such material on file for this applicant."))
-        material = _add_material(
-            case,
-            slot,
-            file=earlier.file,
-            provenance=Provenance.REUSE,
-            trust_level=earlier.trust_level,
-            reused_from=earlier,
-        )
+        material = _reuse(case, slot, material_id)
         audit.record(
             actor=actor,
             action="cases.material_reused",
             object_type="cases.case",
             object_id=case.pk,
-            after={"slot": slot, "from": earlier.pk},
+            after={"slot": slot, "from": material_id},
         )
     return material
+
+
+def _reuse(case: Case, slot: int, material_id: int, *, fresh: bool = False) -> CaseMaterial:
+    _slot(case, slot)
+    earlier = CaseMaterial.objects.select_related("file").filter(pk=material_id).first()
+    if earlier is None or earlier.file is None or earlier.file.owner_index != _owner_index(case):
+        raise invalid_field("material", _("No such material on file for this applicant."))
+    return _add_material(
+        case,
+        slot,
+        fresh=fresh,
+        file=earlier.file,
+        provenance=Provenance.REUSE,
+        trust_level=earlier.trust_level,
+        reused_from=earlier,
+    )
 
 
 def pledgeable(material: Mapping[str, Any]) -> bool:
@@ -526,9 +538,18 @@ def pledgeable(material: Mapping[str, Any]) -> bool:
     return material.get("source") in ("government", "intermediary")
 
 
-def _pledge_slot(case: Case, slot: int) -> None:
+def _pledge(case: Case, slot: int, *, fresh: bool = False) -> CaseMaterial:
     if not pledgeable(_slot(case, slot)):
         raise invalid_field("slot", _("This material cannot be replaced by a pledge; provide it."))
+    return _add_material(
+        case,
+        slot,
+        fresh=fresh,
+        provenance=Provenance.PLEDGE,
+        trust_level=TrustLevel.D,
+        pledge_text=str(PLEDGE_TEXT),
+        pledged_at=timezone.now(),
+    )
 
 
 def pledge_material(*, actor: Any, case: Case, slot: int) -> CaseMaterial:
@@ -536,15 +557,7 @@ def pledge_material(*, actor: Any, case: Case, slot: int) -> CaseMaterial:
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         _editable(actor, case)
-        _pledge_slot(case, slot)
-        material = _add_material(
-            case,
-            slot,
-            provenance=Provenance.PLEDGE,
-            trust_level=TrustLevel.D,
-            pledge_text=str(PLEDGE_TEXT),
-            pledged_at=timezone.now(),
-        )
+        material = _pledge(case, slot)
         audit.record(
             actor=actor,
             action="cases.material_pledged",
@@ -587,24 +600,29 @@ def _validate_form(case: Case) -> None:
         )
 
 
-def _case_number(case: Case, day: dt.date) -> str:
+def case_number(region_code: str, day: dt.date, pk: int) -> str:
     """办件编号: region (GB/T 2260, 6 digits) + date of receipt + the case's own serial (decision 0008).
 
     The serial is the row id, so numbering needs no shared counter that every submission would queue on.
     """
-    return f"{case.region_code[:6]}{day:%Y%m%d}{case.pk:010d}"
+    return f"{region_code[:6]}{day:%Y%m%d}{pk:010d}"
 
 
-def _receipt(case: Case, actor: Any) -> None:
+def _current_materials(case: Case) -> list[CaseMaterial]:
+    return list(case.materials.filter(superseded=False).select_related("file").order_by("slot"))
+
+
+def _receipt(case: Case, actor: Any, materials: Sequence[CaseMaterial], *, sequence: int | None = None) -> None:
     _issue(
         case,
         NoticeKind.RECEIPT,
         actor,
+        sequence=sequence,
         received_at=timezone.localtime(case.submitted_at).isoformat() if case.submitted_at else "",
         acceptance_due=case.acceptance_due.isoformat() if case.acceptance_due else "",
         materials=[
             {"name": m.name, "provenance": m.provenance, "trust_level": m.trust_level}
-            for m in case.materials.filter(superseded=False).order_by("slot")
+            for m in sorted(materials, key=lambda m: m.slot)
         ],
     )
 
@@ -657,10 +675,16 @@ def _by_key(actor: Any, key: str) -> Case | None:
     return Case.objects.filter(submitted_by=actor, idempotency_key=key).exclude(status=CaseStatus.DRAFT).first()
 
 
-def _submit_locked(actor: Any, case: Case, idempotency_key: str | None) -> Case:
+def _submit_locked(
+    actor: Any, case: Case, idempotency_key: str | None, materials: Sequence[CaseMaterial] | None = None
+) -> Case:
+    """Submit ``case`` (locked or made in this transaction). ``materials``: its current materials when the caller
+    has just made them all (a case created and submitted in one go), so they are not read back."""
     now = timezone.now()
     today = timezone.localdate(now)
-    findings = rules.run(case)
+    if materials is None:
+        materials = _current_materials(case)
+    findings = rules.run(case, materials)
     machine.transition(
         case,
         "submit",
@@ -669,7 +693,7 @@ def _submit_locked(actor: Any, case: Case, idempotency_key: str | None) -> Case:
         # resubmission can show staff exactly which fields changed.
         details={"fields": fingerprints(case.data)},
         on_behalf_of=case.agency.principal_label if case.agency_id else "",  # type: ignore[union-attr]
-        number=_case_number(case, today),
+        number=case_number(case.region_code, today, case.pk),
         submitted_at=now,
         received_on=today,
         acceptance_due=deadlines.acceptance_due(today),
@@ -678,7 +702,7 @@ def _submit_locked(actor: Any, case: Case, idempotency_key: str | None) -> Case:
         idempotency_key=(idempotency_key or None) if idempotency_key and len(idempotency_key) <= 64 else None,
     )
     _open_acceptance_task(case, today)
-    _receipt(case, actor)
+    _receipt(case, actor, materials, sequence=1)  # a case is submitted once (a resubmission is another move)
     audit.record(
         actor=actor,
         action="cases.submitted",
@@ -706,53 +730,50 @@ def apply(
 ) -> Case:
     """Create and submit in one go (department systems' API, and retries): the same rules as the portal.
 
-    A retried call with the same key returns the first call's case; nothing is created twice.
+    A retried call with the same key returns the first call's case; nothing is created twice. The key is looked up
+    only when the call fails (the unique key refuses the second case, or a check refuses the retry): a first call,
+    by far the most common, pays nothing for it.
     """
-    if idempotency_key:
-        earlier = _by_key(actor, idempotency_key)
-        if earlier is not None:
-            return earlier
-    _published(version)
-    applicant = applicant_for(actor, version=version, agency_id=agency_id)
     try:
-        with transaction.atomic():
-            case = _new_case(actor, version, applicant, dict(data), channel=Channel.API)
-            if delivery is not None:
-                for name, value in _clean_delivery(delivery).items():
-                    setattr(case, name, value)
-                case.save(update_fields=["delivery_method", "delivery_address"])
-            _validate_form(case)
-            for slot in pledged_slots:
-                _pledge_slot(case, slot)
-                _add_material(
-                    case,
-                    slot,
-                    provenance=Provenance.PLEDGE,
-                    trust_level=TrustLevel.D,
-                    pledge_text=str(PLEDGE_TEXT),
-                    pledged_at=timezone.now(),
-                )
-            for slot, material_id in (reused or {}).items():
-                _slot(case, slot)
-                earlier_material = CaseMaterial.objects.select_related("file").filter(pk=material_id).first()
-                if earlier_material is None or earlier_material.file is None:
-                    raise invalid_field("material", _("No such material on file for this applicant."))
-                if earlier_material.file.owner_index != _owner_index(case):
-                    raise invalid_field("material", _("No such material on file for this applicant."))
-                _add_material(
-                    case,
-                    slot,
-                    file=earlier_material.file,
-                    provenance=Provenance.REUSE,
-                    trust_level=earlier_material.trust_level,
-                    reused_from=earlier_material,
-                )
-            return _submit_locked(actor, case, idempotency_key)
-    except IntegrityError:
+        return _apply(
+            actor,
+            version,
+            data,
+            idempotency_key=idempotency_key,
+            agency_id=agency_id,
+            pledged_slots=list(pledged_slots),
+            reused=dict(reused or {}),
+            delivery=delivery,
+        )
+    except (IntegrityError, DomainError):
         earlier = _by_key(actor, idempotency_key) if idempotency_key else None
         if earlier is None:
             raise
         return earlier
+
+
+def _apply(
+    actor: Any,
+    version: ItemVersion,
+    data: Mapping[str, Any],
+    *,
+    idempotency_key: str | None,
+    agency_id: int | None,
+    pledged_slots: list[int],
+    reused: dict[int, int],
+    delivery: Mapping[str, str] | None,
+) -> Case:
+    _published(version)
+    applicant = applicant_for(actor, version=version, agency_id=agency_id)
+    slots = pledged_slots + list(reused)
+    if len(set(slots)) != len(slots):
+        raise invalid_field("materials", _("Each material can be given once: a slot was pledged or reused twice."))
+    with transaction.atomic():
+        case = _new_case(actor, version, applicant, dict(data), channel=Channel.API, **_clean_delivery(delivery or {}))
+        _validate_form(case)
+        materials = [_pledge(case, slot, fresh=True) for slot in pledged_slots]
+        materials += [_reuse(case, slot, material_id, fresh=True) for slot, material_id in reused.items()]
+        return _submit_locked(actor, case, idempotency_key, materials)
 
 
 def withdraw(*, actor: Any, case: Case, reason: str = "") -> Case:
@@ -787,11 +808,14 @@ NOTICE_PREFIX = {
 }
 
 
-def _issue(case: Case, kind: str, actor: Any, **content: Any) -> Notice:
-    """Freeze a notice's content now: a re-download years later shows what was issued, not today's data."""
-    from yiwang.common.masking import mask_id_number
+def _issue(case: Case, kind: str, actor: Any, *, sequence: int | None = None, **content: Any) -> Notice:
+    """Freeze a notice's content now: a re-download years later shows what was issued, not today's data.
 
-    sequence = Notice.objects.filter(case=case, kind=kind).count() + 1
+    ``sequence``: the notice's number among the case's notices of its kind, when the caller knows it (the first
+    receipt); otherwise counted.
+    """
+    if sequence is None:
+        sequence = Notice.objects.filter(case=case, kind=kind).count() + 1
     number = f"{NOTICE_PREFIX[NoticeKind(kind)]}{case.number}-{sequence}"
     department = case.department
     snapshot = {
@@ -801,7 +825,7 @@ def _issue(case: Case, kind: str, actor: Any, **content: Any) -> Notice:
         "item_name": case.item_name,
         "department_name": department.name,
         "applicant_name": case.applicant_name,
-        "applicant_id_masked": mask_id_number(case.applicant_id_number) if case.applicant_id_number else "",
+        "applicant_id_masked": case.applicant_id_masked,
         "issued_on": _today().isoformat(),
         **content,
     }
@@ -916,6 +940,7 @@ def resubmit(*, actor: Any, case: Case) -> Case:
         changed_fields = _changed_fields(
             previous.details.get("fields", {}) if previous else {}, fingerprints(case.data)
         )
+        materials = _current_materials(case)
         changed_slots = sorted(set(case.materials.filter(round=case.round + 1).values_list("slot", flat=True)))
         machine.transition(
             case,
@@ -930,10 +955,10 @@ def resubmit(*, actor: Any, case: Case) -> Case:
             received_on=today,
             acceptance_due=deadlines.acceptance_due(today),
             round=case.round + 1,
-            auto_findings=rules.run(case),
+            auto_findings=rules.run(case, materials),
         )
         _open_acceptance_task(case, today)
-        _receipt(case, actor)
+        _receipt(case, actor, materials)
         audit.record(
             actor=actor,
             action="cases.resubmitted",
@@ -1603,20 +1628,23 @@ def window_apply(
         case = _new_case(actor, version, applicant, dict(data), channel=Channel.WINDOW)
         _validate_form(case)
         now = timezone.now()
+        materials = []
         for slot, upload in uploads.items():
             _slot(case, slot)
             stored = store_file(owner_index=index, upload=upload, uploaded_by=actor)
             window = slot in checked
-            _add_material(
+            material = _add_material(
                 case,
                 slot,
+                fresh=True,  # one upload per slot: a mapping has each slot once
                 file=stored,
                 provenance=Provenance.WINDOW if window else Provenance.UPLOAD,
                 trust_level=TrustLevel.B if window else TrustLevel.C,
                 checked_by=actor if window else None,
                 checked_at=now if window else None,
             )
-        _submit_locked(actor, case, idempotency_key)
+            materials.append(material)
+        _submit_locked(actor, case, idempotency_key, materials)
     return case
 
 
@@ -1714,10 +1742,16 @@ def apply_bundle(
         for position, version in enumerate(versions):
             fields = set(handling_for(version).form_schema.get("properties", {}))
             case_data = {k: v for k, v in data.items() if k in fields}
-            case = _new_case(actor, version, applicants[position], case_data, channel=Channel.ONLINE)
-            case.bundle_application = application
-            case.save(update_fields=["bundle_application"])
+            case = _new_case(
+                actor,
+                version,
+                applicants[position],
+                case_data,
+                channel=Channel.ONLINE,
+                bundle_application=application,
+            )
             _validate_form(case)
+            materials = []
             for slot, material in enumerate(version.content.get("materials", [])):
                 material_name = str(material["name"])
                 if material_name in uploads:
@@ -1725,19 +1759,19 @@ def apply_bundle(
                         stored[material_name] = store_file(
                             owner_index=_owner_index(case), upload=uploads[material_name], uploaded_by=actor
                         )
-                    _add_material(
-                        case, slot, file=stored[material_name], provenance=Provenance.UPLOAD, trust_level=TrustLevel.C
+                    materials.append(
+                        _add_material(
+                            case,
+                            slot,
+                            fresh=True,
+                            file=stored[material_name],
+                            provenance=Provenance.UPLOAD,
+                            trust_level=TrustLevel.C,
+                        )
                     )
                 elif material_name in pledged_names:
-                    _add_material(
-                        case,
-                        slot,
-                        provenance=Provenance.PLEDGE,
-                        trust_level=TrustLevel.D,
-                        pledge_text=str(PLEDGE_TEXT),
-                        pledged_at=timezone.now(),
-                    )
-            _submit_locked(actor, case, key if position == 0 else None)
+                    materials.append(_pledge(case, slot, fresh=True))
+            _submit_locked(actor, case, key if position == 0 else None, materials)
         audit.record(
             actor=actor,
             action="cases.bundle_submitted",

@@ -12,6 +12,7 @@ N-th working day after it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 
 import chinese_calendar
@@ -38,32 +39,48 @@ class CalendarNotCovered(DomainError):
         self.day = day
 
 
-def library_covers(day: dt.date) -> bool:
+@functools.lru_cache(maxsize=8192)
+def _library_says(day: dt.date) -> bool | None:
+    """Whether ``chinesecalendar`` makes ``day`` a working day; None for a year it does not cover. Its data is
+    fixed for the life of the process (a new holiday notice comes with a new release), so answers are kept."""
     try:
-        chinese_calendar.is_workday(day)
+        return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
-        return False
-    return True
+        return None
+
+
+def library_covers(day: dt.date) -> bool:
+    return _library_says(day) is not None
 
 
 class WorkingDays:
-    """One calendar read for a range of dates: the overrides and entered years are fetched once."""
+    """One calendar read for a range of dates: the overrides are fetched once, the entered years only if a day
+    falls in a year the library does not cover (most deadlines never need them)."""
 
     def __init__(self, start: dt.date, end: dt.date) -> None:
+        self.start, self.end = start, end
         self.overrides = dict(CalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "working"))
-        self.entered_years = set(
-            CalendarYear.objects.filter(year__gte=start.year, year__lte=end.year).values_list("year", flat=True)
-        )
+        self._entered_years: set[int] | None = None
+
+    @property
+    def entered_years(self) -> set[int]:
+        if self._entered_years is None:
+            self._entered_years = set(
+                CalendarYear.objects.filter(year__gte=self.start.year, year__lte=self.end.year).values_list(
+                    "year", flat=True
+                )
+            )
+        return self._entered_years
 
     def is_working(self, day: dt.date) -> bool:
         if day in self.overrides:
             return bool(self.overrides[day])
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            if day.year in self.entered_years:
-                return day.weekday() < 5
-            raise CalendarNotCovered(day) from None
+        official = _library_says(day)
+        if official is not None:
+            return official
+        if day.year in self.entered_years:
+            return day.weekday() < 5
+        raise CalendarNotCovered(day)
 
 
 def is_working_day(day: dt.date) -> bool:

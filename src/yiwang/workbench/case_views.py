@@ -228,7 +228,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             task,
             task.display_step(language),
             now.deadline(task.due),
-            mask_id_number(task.case.applicant_id_number) if task.case.applicant_id_number else "",
+            task.case.applicant_id_masked,
         )
         for task in page.object_list
     ]

@@ -24,6 +24,7 @@ from yiwang.cases.generator import STATUS_MIX, GenerationReport, generate_cases,
 from yiwang.cases.models import Case, CaseTask
 from yiwang.catalogue.models import ItemVersion
 from yiwang.common.errors import InvalidInput
+from yiwang.common.masking import mask_id_number
 from yiwang.conftest import PASSWORD
 from yiwang.identity import authz
 from yiwang.identity.models import Account
@@ -80,7 +81,8 @@ def test_generated_cases_keep_the_invariants_of_the_services(
     for case in cases:
         # 办件编号 exactly as the services number a submission (region, date of receipt, the case's id).
         assert case.received_on is not None
-        assert case.number == services._case_number(case, case.received_on)
+        assert case.number == services.case_number(case.region_code, case.received_on, case.pk)
+        assert case.applicant_id_masked == mask_id_number(case.applicant_id_number)
         person = people[case.applicant_index]  # every applicant is a person of the register
         assert (case.applicant_id_number, case.applicant_name) == (person.id_number, person.name)
         assert case.data["applicant_id_number"] == person.id_number
