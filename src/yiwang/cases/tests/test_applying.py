@@ -17,6 +17,7 @@ from yiwang.cases import services
 from yiwang.cases.constants import CaseStatus, NoticeKind, Provenance, StepCode, TaskStatus, TrustLevel
 from yiwang.cases.models import Case, CaseMaterial, MaterialFile
 from yiwang.cases.tests.conftest import PNG, pdf, start
+from yiwang.catalogue import services as catalogue
 from yiwang.catalogue.models import ItemVersion
 from yiwang.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from yiwang.identity.models import Agency
@@ -78,6 +79,52 @@ def test_apply_in_one_call_is_idempotent(citizen: User, item: ItemVersion) -> No
     second = services.apply(actor=citizen, version=item, data=data, idempotency_key="api-7", pledged_slots=[1])
     assert first.pk == second.pk
     assert Case.objects.filter(status=CaseStatus.SUBMITTED).count() == 1
+
+
+def test_a_retried_apply_returns_its_case_even_when_the_item_has_closed_since(
+    citizen: User, item: ItemVersion, publisher: User
+) -> None:
+    # A lost response is retried after the item was withdrawn: the retry still answers with the case it made.
+    data = start(citizen, item).data
+    first = services.apply(actor=citizen, version=item, data=data, idempotency_key="api-8", pledged_slots=[1])
+    catalogue.withdraw(actor=publisher, version=item, reason="事项暂停")
+    item.refresh_from_db()
+    again = services.apply(actor=citizen, version=item, data=data, idempotency_key="api-8", pledged_slots=[1])
+    assert again.pk == first.pk
+    with pytest.raises(InvalidInput):  # a new key is a new application, and the item is closed
+        services.apply(actor=citizen, version=item, data=data, idempotency_key="api-9", pledged_slots=[1])
+    assert Case.objects.exclude(status=CaseStatus.DRAFT).count() == 1
+
+
+def test_apply_receipts_and_checks_the_materials_it_was_given(citizen: User, item: ItemVersion) -> None:
+    data = start(citizen, item).data
+    case = services.apply(actor=citizen, version=item, data=data, pledged_slots=[1])
+    # Slot 0 (required) was not given: pre-review finds it missing; slot 1 was pledged (告知承诺, level D).
+    assert [(f["code"], f["slot"]) for f in case.auto_findings] == [("material_missing", 0)]
+    receipt = case.notices.get(kind=NoticeKind.RECEIPT)
+    assert receipt.number.endswith("-1")
+    assert [(m["provenance"], m["trust_level"]) for m in receipt.content["materials"]] == [
+        (Provenance.PLEDGE, TrustLevel.D)
+    ]
+    [material] = case.materials.all()
+    assert (material.slot, material.trust_level, bool(material.pledge_text)) == (1, TrustLevel.D, True)
+    assert case.applicant_id_masked == PEOPLE["citizen"].id_number[:4] + "*" * 10 + PEOPLE["citizen"].id_number[-4:]
+
+
+@pytest.mark.parametrize(
+    ("pledged", "reused"),
+    [([1, 1], {}), ([1], {1: 0})],
+    ids=["pledged twice", "pledged and reused"],
+)
+def test_apply_refuses_a_material_given_twice_and_changes_nothing(
+    citizen: User, item: ItemVersion, pledged: list[int], reused: dict[int, int]
+) -> None:
+    data = start(citizen, item).data
+    with pytest.raises(InvalidInput) as refused, translation.override("en"):
+        services.apply(actor=citizen, version=item, data=data, pledged_slots=pledged, reused=reused)
+    assert "given once" in refused.value.details[0]["message"]
+    assert not Case.objects.exclude(status=CaseStatus.DRAFT).exists()
+    assert not CaseMaterial.objects.exists()
 
 
 def test_a_second_submit_without_a_key_is_refused(citizen: User, submitted: Callable[..., Case]) -> None:
