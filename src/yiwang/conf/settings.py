@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "yiwang.portal",
     "yiwang.workbench",
     "yiwang.cases",
+    "yiwang.licences",
     "yiwang.notifications",
 ]
 
