@@ -27,7 +27,7 @@ from yiwang.common.validators import uscc_problems
 PREFIX = "1.2.156.3005.2"
 CHARSET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 SERIAL_MAX = 40  # the standard bounds the whole identifier, not the serial; longer serials are mistakes here
-_SERIAL = re.compile(r"^[0-9A-Z]{1,%d}$" % SERIAL_MAX)
+_SERIAL = re.compile(rf"^[0-9A-Z]{{1,{SERIAL_MAX}}}$")
 _VERSION = re.compile(r"^[0-9]{3}$")
 _TYPE_NUMBER = re.compile(r"^[0-9]{3}$")
 
