@@ -6,8 +6,9 @@ Views stay thin: every write is one ``cases.services`` call and every read of a 
 for persons only: staff accounts get "not found" too (they work on cases in the workbench). When the signed-in
 person acts for a principal (``identity.acting``), applications are made for that principal.
 
-What is computed here is presentation only: the progress diagram (inline SVG), deadline colours, "what to do
-next", the merged form and material list of a bundle.
+What is computed here is presentation only: the progress diagram (inline SVG), "what to do next", who the
+timeline names, the merged form and material list of a bundle. Deadline states come from ``cases.progress`` and
+the history from ``cases.history``, as on the staff pages; the templates put them in the applicant's words.
 """
 
 from __future__ import annotations
@@ -37,12 +38,11 @@ from django.utils.translation import pgettext, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from yiwang.cases import documents, machine, selectors, services, supervision
+from yiwang.cases import documents, history, machine, progress, selectors, services
 from yiwang.cases.constants import (
     CaseStatus,
     DeliveryMethod,
     NoticeKind,
-    Outcome,
     Provenance,
     TaskStatus,
     TrustLevel,
@@ -120,48 +120,7 @@ def _int(value: Any) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
-# --- deadlines and "what next" ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Deadline:
-    label: str
-    date: dt.date | None
-    colour: str  # red, yellow, green, or none (not running)
-    colour_label: str  # the colour in words: status is never told by colour alone
-
-
-@dataclass(frozen=True)
-class Today:
-    """Today and the end of its warning window, read once per page (the calendar is a query)."""
-
-    date: dt.date
-    warn_until: dt.date | None
-
-    @classmethod
-    def now(cls) -> Today:
-        today = timezone.localdate()
-        try:
-            return cls(today, supervision.threshold(today))
-        except DomainError:  # a year the working-day calendar does not cover yet: no colours rather than a failure
-            return cls(today, None)
-
-
-def deadline(label: str, due: dt.date | None, *, running: bool, today: Today) -> Deadline:
-    """A due date with its supervision colour while its clock runs (red overdue, yellow near, green)."""
-    colour = "none"
-    if running and due is not None and today.warn_until is not None:
-        colour = supervision.colour(due, today.date, today.warn_until)
-    words = {"red": _("Overdue"), "yellow": _("Due soon"), "green": _("On time")}
-    return Deadline(label, due, colour, str(words.get(colour, "")))
-
-
-def running_deadline(case: Case, today: Today) -> Deadline:
-    """The one deadline that matters now: pre-review while submitted, the promised date while handled."""
-    if case.status == CaseStatus.SUBMITTED:
-        return deadline(_("Pre-review due"), case.acceptance_due, running=True, today=today)
-    running = case.status == CaseStatus.ACCEPTED and case.paused_since is None
-    return deadline(_("Promised by"), case.promised_due, running=running, today=today)
+# --- "what next" ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -247,7 +206,12 @@ def _step_names(handling: HandlingDefinition) -> list[str]:
     return names
 
 
-def progress(case: Case, handling: HandlingDefinition) -> list[FlowNode]:
+def _first_step(case: Case, status: str) -> int | None:
+    """The lowest step index among the case's tasks in ``status``."""
+    return min((t.step_index for t in selectors.case_tasks(case) if t.status == status), default=None)
+
+
+def progress_nodes(case: Case, handling: HandlingDefinition) -> list[FlowNode]:
     """申请 → 预审受理 → the item's steps (or 当场决定) → 办结 → 送达, each done, current, to come or where it ended.
 
     Node ``1 + task.step_index`` is a task's step (0 is the window's pre-review), so the open task says where
@@ -262,10 +226,7 @@ def progress(case: Case, handling: HandlingDefinition) -> list[FlowNode]:
     elif status in (CaseStatus.SUBMITTED, CaseStatus.CORRECTION):
         current = 1
     elif status == CaseStatus.ACCEPTED:
-        open_index = (
-            case.tasks.filter(status=TaskStatus.OPEN).order_by("step_index").values_list("step_index", flat=True)
-        )
-        first = next(iter(open_index), None)
+        first = _first_step(case, TaskStatus.OPEN)
         current = min(1 + first, last - 2) if first is not None else 2
     elif status == CaseStatus.DECIDED:
         current = last
@@ -274,8 +235,7 @@ def progress(case: Case, handling: HandlingDefinition) -> list[FlowNode]:
     elif status == CaseStatus.REFUSED:
         current, stopped = 1, True
     else:  # withdrawn
-        cancelled = case.tasks.filter(status=TaskStatus.CANCELLED).order_by("step_index")
-        first = next(iter(cancelled.values_list("step_index", flat=True)), None)
+        first = _first_step(case, TaskStatus.CANCELLED)
         current, stopped = (min(1 + first, last - 2) if first is not None else 1), True
     nodes = []
     for index, name in enumerate(names):
@@ -342,13 +302,8 @@ def progress_svg(nodes: Sequence[FlowNode], *, title: str) -> SafeString:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    at: dt.datetime
-    action: str
+    event: history.Event
     who: str
-    status: str
-    reason: str
-    problems: list[dict[str, Any]]
-    outcome: str
 
 
 def _who(transition: CaseTransition, case: Case, viewer: User) -> str:
@@ -368,27 +323,9 @@ def _who(transition: CaseTransition, case: Case, viewer: User) -> str:
     return department.display_name(language())
 
 
-def timeline(case: Case, viewer: User) -> list[TimelineEntry]:
-    entries = []
-    for transition in selectors.timeline(case):
-        rule = machine.TRANSITIONS.get(transition.action)
-        outcome = str(transition.details.get("outcome") or "")
-        entries.append(
-            TimelineEntry(
-                at=transition.at,
-                action=str(rule.label) if rule is not None else transition.action,
-                who=_who(transition, case, viewer),
-                status=str(CaseStatus(transition.to_status).label) if transition.to_status else "",
-                reason=transition.reason,
-                problems=list(transition.details.get("problems") or []),
-                outcome=_outcome_label(outcome),
-            )
-        )
-    return entries
-
-
-def _outcome_label(outcome: str) -> str:
-    return str(Outcome(outcome).label) if outcome in Outcome.values else ""
+def timeline(case: Case, viewer: User, handling: HandlingDefinition | None = None) -> list[TimelineEntry]:
+    events = history.events(case, language(), handling=handling)
+    return [TimelineEntry(event, _who(event.transition, case, viewer)) for event in events]
 
 
 @dataclass(frozen=True)
@@ -424,14 +361,14 @@ def material_rows(case: Case) -> list[MaterialRow]:
 def _latest_correction(case: Case) -> Notice | None:
     if case.status != CaseStatus.CORRECTION:
         return None
-    return case.notices.filter(kind=NoticeKind.CORRECTION).order_by("-issued_at", "-id").first()
+    return selectors.latest_notice(case, NoticeKind.CORRECTION)
 
 
 def _correction_by_slot(case: Case) -> dict[int, list[str]]:
     """The reasons the latest correction request gave per material slot (the transition keeps the slots)."""
     if case.status != CaseStatus.CORRECTION:
         return {}
-    request = case.transitions.filter(action="request_correction").order_by("-at", "-id").first()
+    request = selectors.latest_transition(case, "request_correction")
     found: dict[int, list[str]] = {}
     for problem in (request.details.get("problems") or []) if request is not None else []:
         if isinstance(problem.get("slot"), int):
@@ -468,7 +405,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponseBase:
 class CaseRow:
     case: Case
     status_label: str
-    deadline: Deadline
+    deadline: progress.Deadline
     next: NextStep
 
 
@@ -483,13 +420,13 @@ class CaseGroup:
     combined_label: str = ""
 
 
-def _group(cases: Iterable[Case], today: Today) -> list[CaseGroup]:
+def _group(cases: Iterable[Case], now: progress.Clock) -> list[CaseGroup]:
     groups: list[CaseGroup] = []
     by_application: dict[int, CaseGroup] = {}
     cases = list(cases)
     statuses = selectors.combined_statuses({c.bundle_application_id for c in cases if c.bundle_application_id})
     for case in cases:
-        row = CaseRow(case, case.get_status_display(), running_deadline(case, today), next_step(case))
+        row = CaseRow(case, case.get_status_display(), progress.current(case, now), next_step(case))
         application = case.bundle_application
         if application is None:
             groups.append(CaseGroup([row]))
@@ -523,7 +460,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
         {
             "nav": "my_cases",
             "page": page,
-            "groups": _group(page.object_list, Today.now()),
+            "groups": _group(page.object_list, progress.clock()),
             "drafts": drafts,
         },
     )
@@ -896,16 +833,12 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponseBase:
         case = selectors.case_for_applicant(user, number)
     except NotFound as exc:
         return not_found(request, str(exc.message))
-    today = Today.now()
+    now = progress.clock()
     handling = handling_for(case.version)
-    nodes = progress(case, handling)
-    running = case.status == CaseStatus.ACCEPTED and case.paused_since is None
-    dates = [
-        deadline(_("Promised decision date"), case.promised_due, running=running, today=today),
-        deadline(_("Statutory decision date"), case.statutory_due, running=running, today=today),
-    ]
+    nodes = progress_nodes(case, handling)
+    dates = [progress.promised(case, now), progress.statutory(case, now)]
     if case.status == CaseStatus.SUBMITTED:  # the pre-review window matters only while it runs
-        dates.insert(0, deadline(_("Pre-review due"), case.acceptance_due, running=True, today=today))
+        dates.insert(0, progress.acceptance(case, now))
     context = {
         "nav": "my_cases",
         "case": case,
@@ -914,7 +847,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponseBase:
         "dates": [d for d in dates if d.date is not None],
         "flow": nodes,
         "flow_svg": progress_svg(nodes, title=_("Progress of case %(number)s") % {"number": case.number}),
-        "timeline": timeline(case, user),
+        "timeline": timeline(case, user, handling),
         "notices": applicant_notices(case),
         "materials": material_rows(case),
         "next": next_step(case),
@@ -935,11 +868,7 @@ def notice_pdf(request: HttpRequest, number: str, notice_number: str) -> HttpRes
         case = selectors.case_for_applicant(_user(request), number)
     except NotFound as exc:
         return not_found(request, str(exc.message))
-    notice = (
-        case.notices.exclude(kind=NoticeKind.SUPERVISION).filter(number=notice_number).first()
-        if len(notice_number) <= 40
-        else None
-    )
+    notice = selectors.applicant_notice(case, notice_number)
     if notice is None:
         return not_found(request, _("This case has no such notice."))
     response = HttpResponse(documents.render_notice(notice.content), content_type="application/pdf")
@@ -949,7 +878,7 @@ def notice_pdf(request: HttpRequest, number: str, notice_number: str) -> HttpRes
 
 
 def _material_file(request: HttpRequest, case: Case, material_id: int) -> HttpResponseBase:
-    material = case.materials.filter(pk=material_id, file__isnull=False).select_related("file").first()
+    material = selectors.material_with_file(case, material_id)
     if material is None or material.file is None:
         return not_found(request, _("This case has no such material."))
     stored = material.file
@@ -1068,14 +997,10 @@ def merged_materials(versions: Sequence[ItemVersion]) -> list[BundleMaterial]:
     return [BundleMaterial(index, name, **entry) for index, (name, entry) in enumerate(by_name.items())]
 
 
-def _active_bundle(code: str) -> Bundle | None:
-    return Bundle.objects.filter(code=code, active=True).first() if len(code) <= 60 else None
-
-
 @never_cache
 def bundles(request: HttpRequest) -> HttpResponse:
     rows = []
-    for bundle in Bundle.objects.filter(active=True).order_by("code"):
+    for bundle in selectors.active_bundles():
         try:
             versions = services.bundle_versions(bundle)
         except DomainError:
@@ -1126,7 +1051,7 @@ def _render_bundle(
 
 @never_cache
 def bundle(request: HttpRequest, code: str) -> HttpResponseBase:
-    found = _active_bundle(code)
+    found = selectors.active_bundle(code)
     if found is None:
         return not_found(request, _("There is no such one-thing bundle open for applications."))
     try:
@@ -1194,7 +1119,7 @@ def bundle_application(request: HttpRequest, number: str) -> HttpResponseBase:
     application = cases[0].bundle_application
     assert application is not None
     combined = selectors.combined_status(application)
-    today = Today.now()
+    now = progress.clock()
     return render(
         request,
         "portal/cases/bundle_application.html",
@@ -1209,7 +1134,7 @@ def bundle_application(request: HttpRequest, number: str) -> HttpResponseBase:
                     "case": case,
                     "department": case.department.display_name(language()),
                     "status_label": case.get_status_display(),
-                    "deadline": running_deadline(case, today),
+                    "deadline": progress.current(case, now),
                     "next": next_step(case),
                 }
                 for case in cases

@@ -19,27 +19,12 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from yiwang.catalogue.constants import (
-    BodyNature,
-    CaseType,
-    CrossRegionScope,
-    ExerciseLevel,
-    HandlingForm,
-    ItemType,
-    MaterialMedium,
-    MaterialSource,
-    OnlineCapability,
-    OnlineDepth,
-    ResultKind,
-    ServiceObject,
-    SpecialProcedureKind,
-)
 from yiwang.catalogue.models import Attachment, ItemVersion
 from yiwang.portal import flow
 from yiwang.portal.labels import (
     LEGAL_ROLE_LABELS,
-    code_label,
-    code_labels,
+    content_label,
+    content_labels,
     division_label,
     language,
     safe_url,
@@ -203,8 +188,8 @@ def _materials(content: Mapping[str, Any], attachments: Attachments) -> list[Mat
                 required=m.get("required"),
                 originals=m.get("originals"),
                 copies=m.get("copies"),
-                medium=code_label(MaterialMedium, m.get("medium")),
-                source=code_label(MaterialSource, m.get("source")),
+                medium=content_label("materials.medium", m.get("medium")),
+                source=content_label("materials.source", m.get("source")),
                 issuing_body=str(m.get("issuing_body", "")),
                 requirements=str(m.get("requirements", "")),
                 legal_basis=str(m.get("legal_basis", "")),
@@ -227,7 +212,7 @@ def _special_procedures(content: Mapping[str, Any]) -> list[dict[str, str]]:
         rows.append(
             {
                 "name": str(p["name"]),
-                "kind": code_label(SpecialProcedureKind, p.get("kind")),
+                "kind": content_label("special_procedures.kind", p.get("kind")),
                 "max_duration": time_limit_text(p.get("max_duration")),
                 "counts": ""
                 if counts is None
@@ -253,7 +238,7 @@ def _results(content: Mapping[str, Any], attachments: Attachments) -> list[dict[
     return [
         {
             "name": str(r["name"]),
-            "kind": code_label(ResultKind, r.get("kind")),
+            "kind": content_label("results.kind", r.get("kind")),
             "licence_type_code": str(r.get("licence_type_code", "")),
             "sample": _reference(r.get("sample"), attachments),
         }
@@ -300,9 +285,9 @@ def build_guide(version: ItemVersion, attachments: Mapping[str, Attachment] | No
         implementation_code=version.implementation_code,
         basic_code=str(content.get("basic_code", "")),
         handling_item_code=str(content.get("handling_item_code", "")),
-        item_type=code_label(ItemType, content.get("item_type")),
-        case_type=code_label(CaseType, content.get("case_type")),
-        exercise_level=code_label(ExerciseLevel, content.get("exercise_level")),
+        item_type=content_label("item_type", content.get("item_type")),
+        case_type=content_label("case_type", content.get("case_type")),
+        exercise_level=content_label("exercise_level", content.get("exercise_level")),
         statutory_limit=time_limit_text(statutory),
         statutory_note=str(statutory.get("note", "")),
         promised_limit=time_limit_text(promised),
@@ -313,15 +298,15 @@ def build_guide(version: ItemVersion, attachments: Mapping[str, Attachment] | No
         fee_basis=fee_basis,
         visits=visits_text(content.get("max_visits")),
         visits_reason=str(content.get("visits_reason", "")),
-        online_depth=code_label(OnlineDepth, online.get("depth")),
-        online_capabilities=code_labels(OnlineCapability, online.get("capabilities")),
+        online_depth=content_label("online.depth", online.get("depth")),
+        online_capabilities=content_labels("online.capabilities", online.get("capabilities")),
         online_url=safe_url(online.get("url")),
         single_sign_on=online.get("single_sign_on"),
-        service_objects=code_labels(ServiceObject, content.get("service_objects")),
-        handling_forms=code_labels(HandlingForm, content.get("handling_forms")),
+        service_objects=content_labels("service_objects", content.get("service_objects")),
+        handling_forms=content_labels("handling_forms", content.get("handling_forms")),
         themes=[theme_label(t) for t in [*(themes.get("natural_person") or []), *(themes.get("legal_person") or [])]],
         department=version.department.display_name(lang),
-        implementing_body_nature=code_label(BodyNature, body.get("nature")),
+        implementing_body_nature=content_label("implementing_body.nature", body.get("nature")),
         handling_body=_org(content.get("handling_body")),
         entrusting_body=_org(content.get("entrusting_body")),
         co_implementing_bodies=[_org(b) for b in content.get("co_implementing_bodies") or []],
@@ -348,7 +333,7 @@ def build_guide(version: ItemVersion, attachments: Mapping[str, Attachment] | No
             (_("Delivery of the result"), bool(supports.get("delivery"))),
             (_("Application by post"), bool(supports.get("postal_application"))),
         ],
-        cross_region_scope=code_label(CrossRegionScope, content.get("cross_region_scope")),
+        cross_region_scope=content_label("cross_region_scope", content.get("cross_region_scope")),
         quantity_limit=str(content.get("quantity_limit", "")),
         intermediary_services=[str(s) for s in content.get("intermediary_services") or []],
         source_url=safe_url((content.get("source") or {}).get("url")),

@@ -16,7 +16,24 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from yiwang.catalogue.constants import LEGAL_PERSON_THEMES, NATURAL_PERSON_THEMES, TimeUnit
+from yiwang.catalogue.constants import (
+    LEGAL_PERSON_THEMES,
+    NATURAL_PERSON_THEMES,
+    BodyNature,
+    CaseType,
+    CrossRegionScope,
+    ExerciseLevel,
+    HandlingForm,
+    ItemType,
+    MaterialMedium,
+    MaterialSource,
+    OnlineCapability,
+    OnlineDepth,
+    ResultKind,
+    ServiceObject,
+    SpecialProcedureKind,
+    TimeUnit,
+)
 from yiwang.common.models import Division, DivisionLevel
 
 THEME_LABELS: dict[str, str | Promise] = {**dict(NATURAL_PERSON_THEMES), **dict(LEGAL_PERSON_THEMES)}
@@ -53,6 +70,41 @@ def code_label(choices: type[TextChoices], code: Any) -> str:
 
 def code_labels(choices: type[TextChoices], codes: Iterable[Any] | None) -> list[str]:
     return [code_label(choices, code) for code in codes or []]
+
+
+# The code set of every coded element of an item's content, by its path without list indices: the guide shows
+# their labels, and so do the differences between two versions.
+CONTENT_CODE_SETS: dict[str, type[TextChoices]] = {
+    "item_type": ItemType,
+    "exercise_level": ExerciseLevel,
+    "case_type": CaseType,
+    "implementing_body.nature": BodyNature,
+    "handling_body.nature": BodyNature,
+    "entrusting_body.nature": BodyNature,
+    "co_implementing_bodies.nature": BodyNature,
+    "service_objects": ServiceObject,
+    "handling_forms": HandlingForm,
+    "time_limits.statutory.unit": TimeUnit,
+    "time_limits.promised.unit": TimeUnit,
+    "special_procedures.max_duration.unit": TimeUnit,
+    "process.time_limit.unit": TimeUnit,
+    "special_procedures.kind": SpecialProcedureKind,
+    "online.depth": OnlineDepth,
+    "online.capabilities": OnlineCapability,
+    "cross_region_scope": CrossRegionScope,
+    "materials.source": MaterialSource,
+    "materials.medium": MaterialMedium,
+    "results.kind": ResultKind,
+}
+
+
+def content_label(path: str, code: Any) -> str:
+    """The translated label of the content element at ``path`` (``materials.medium``) holding ``code``."""
+    return code_label(CONTENT_CODE_SETS[path], code)
+
+
+def content_labels(path: str, codes: Iterable[Any] | None) -> list[str]:
+    return code_labels(CONTENT_CODE_SETS[path], codes)
 
 
 def theme_label(theme: str) -> str:

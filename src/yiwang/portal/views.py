@@ -18,34 +18,19 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from yiwang.catalogue import selectors
-from yiwang.catalogue.constants import (
-    LEGAL_PERSON_THEMES,
-    NATURAL_PERSON_THEMES,
-    BodyNature,
-    CaseType,
-    CrossRegionScope,
-    ExerciseLevel,
-    HandlingForm,
-    ItemType,
-    MaterialMedium,
-    MaterialSource,
-    OnlineCapability,
-    OnlineDepth,
-    ResultKind,
-    ServiceObject,
-    SpecialProcedureKind,
-    TimeUnit,
-    VersionStatus,
-)
+from yiwang.catalogue.constants import LEGAL_PERSON_THEMES, NATURAL_PERSON_THEMES, ItemType, VersionStatus
 from yiwang.catalogue.models import ItemVersion, Organisation
 from yiwang.catalogue.notes import display_note
 from yiwang.common.models import Division, DivisionLevel
+from yiwang.identity import authz
 from yiwang.portal.caching import GUIDE_SECONDS, cached_list_page, cached_or_render
 from yiwang.portal.guide import build_guide
 from yiwang.portal.labels import (
     AUDIENCE_LABELS,
+    CONTENT_CODE_SETS,
     LEGAL_ROLE_LABELS,
     code_label,
+    content_label,
     division_label,
     language,
     theme_label,
@@ -181,7 +166,7 @@ def result_rows(results: list[ItemVersion]) -> list[dict[str, Any]]:
             "code": v.implementation_code,
             "department": v.department.display_name(lang),
             "region": division_label(v.region),
-            "item_type": code_label(ItemType, v.item_type),
+            "item_type": content_label("item_type", v.item_type),
         }
         for v in results
     ]
@@ -207,7 +192,7 @@ def _chips(params: SearchParams, base_url: str) -> list[Chip]:
     if params.theme:
         chips.append(Chip(_("Theme"), theme_label(params.theme), without("theme")))
     if params.item_type:
-        chips.append(Chip(_("Item type"), code_label(ItemType, params.item_type), without("type")))
+        chips.append(Chip(_("Item type"), content_label("item_type", params.item_type), without("type")))
     if params.department:
         department = Organisation.objects.filter(pk=params.department).first()
         name = department.display_name(language()) if department else str(params.department)
@@ -359,38 +344,13 @@ def history(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-# Code sets of the content's elements, by path without list indices, so diffs show labels too.
-_PATH_CODE_SETS: dict[str, Any] = {
-    "item_type": ItemType,
-    "exercise_level": ExerciseLevel,
-    "case_type": CaseType,
-    "implementing_body.nature": BodyNature,
-    "handling_body.nature": BodyNature,
-    "entrusting_body.nature": BodyNature,
-    "co_implementing_bodies.nature": BodyNature,
-    "service_objects": ServiceObject,
-    "handling_forms": HandlingForm,
-    "time_limits.statutory.unit": TimeUnit,
-    "time_limits.promised.unit": TimeUnit,
-    "special_procedures.max_duration.unit": TimeUnit,
-    "process.time_limit.unit": TimeUnit,
-    "special_procedures.kind": SpecialProcedureKind,
-    "online.depth": OnlineDepth,
-    "online.capabilities": OnlineCapability,
-    "cross_region_scope": CrossRegionScope,
-    "materials.source": MaterialSource,
-    "materials.medium": MaterialMedium,
-    "results.kind": ResultKind,
-}
-
-
 def _diff_value(path: str, value: str) -> str:
     if value in ("true", "false"):
         return yes_no(value == "true")
     plain = re.sub(r"\[\d+\]", "", path)
     if plain == "legal_basis.role" and value in LEGAL_ROLE_LABELS:
         return str(LEGAL_ROLE_LABELS[value])
-    choices = _PATH_CODE_SETS.get(plain)
+    choices = CONTENT_CODE_SETS.get(plain)
     if choices is None or not value:
         return value
     return "、".join(code_label(choices, part) for part in value.split("、"))
@@ -501,13 +461,6 @@ def _region_tree(pairs: list[tuple[Division, int]]) -> list[dict[str, Any]]:
     return roots
 
 
-def _region_prefix(code: str) -> str:
-    # GB/T 2260: a province ends in 0000 and a prefecture in 00; their codes prefix everything below.
-    if code.endswith("0000"):
-        return code[:2]
-    return code[:4] if code.endswith("00") and len(code) == 6 else code
-
-
 @cached_list_page
 def regions(request: HttpRequest) -> HttpResponse:
     return render(
@@ -524,7 +477,7 @@ def region_detail(request: HttpRequest, code: str) -> HttpResponse:
         return not_found(request, _("There is no such administrative division."))
     params = SearchParams.from_request(request, region=code)
     page = run_search(params)
-    prefix = _region_prefix(code)
+    prefix = authz.region_prefix(code)
     below = [(d, n) for d, n in selectors.regions_with_items() if d.code.startswith(prefix) and d.code != code]
     return render(
         request,

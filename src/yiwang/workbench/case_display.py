@@ -1,40 +1,40 @@
-"""What the staff case pages show, read from the cases domain: deadline colours, the process flow diagram,
-the form data with its labels, the materials and what changed, and which actions the viewer has on a case.
+"""What the staff case pages show, read from the cases domain: the process flow diagram, the form data with its
+labels, the materials and what changed, the timeline as staff see it, and which actions the viewer has on a case.
 
 Reads only. Which cases and tasks a viewer reaches is decided by ``cases.selectors`` (and the services they
 call); this module only shapes what those return for the templates. Which actions are *offered* mirrors the
 checks the services make (role, department, step), so a button is never shown that the service would refuse
 for who the viewer is — the services remain the authority and refuse anyway.
+
+Deadline states come from ``cases.progress`` and the history from ``cases.history``, as on the applicant's
+pages. The case page reads each part of a case once (its tasks, materials, history, procedures) and hands the
+lists to the functions here.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from yiwang.cases import machine, notify, rules, selectors, services, supervision
+from yiwang.cases import history, notify, progress, rules, selectors, services
 from yiwang.cases.constants import (
     CaseStatus,
     DeliveryMethod,
-    Outcome,
     ProcedureKind,
     StepCode,
     TaskStatus,
 )
-from yiwang.cases.models import Case, CaseMaterial, CaseTask, CaseTransition, SpecialProcedure, SupervisionRecord
+from yiwang.cases.models import Case, CaseMaterial, CaseTask, CaseTransition, SpecialProcedure
 from yiwang.catalogue import forms as item_forms
-from yiwang.catalogue.handling import ID_NUMBER_PATTERN, PHONE_PATTERN, HandlingDefinition, handling_for
+from yiwang.catalogue.handling import ID_NUMBER_PATTERN, PHONE_PATTERN, HandlingDefinition
 from yiwang.catalogue.models import ItemVersion, Organisation
-from yiwang.common.calendar import CalendarNotCovered
 from yiwang.common.masking import mask_id_number, mask_phone
 from yiwang.identity import authz
 from yiwang.identity.constants import AccountKind, Role
@@ -42,48 +42,15 @@ from yiwang.identity.models import account_of
 from yiwang.portal.flow import wrap
 
 # ---------------------------------------------------------------------------------------------------------
-# Deadline colours (电子监察: red overdue, yellow within the warning window, green otherwise)
+# Deadline colours (电子监察: red overdue, yellow within the warning window, green otherwise; cases.progress)
 # ---------------------------------------------------------------------------------------------------------
 
 COLOUR_LABELS: dict[str, Promise] = {
     "red": gettext_lazy("Overdue"),
     "yellow": gettext_lazy("Due soon"),
     "green": gettext_lazy("On time"),
-    "none": gettext_lazy("No deadline"),
 }
-COLOURS = ("red", "yellow", "green")
-
-
-@dataclass(frozen=True)
-class Deadline:
-    date: dt.date | None
-    colour: str  # red | yellow | green | none
-
-    @property
-    def label(self) -> str:
-        return str(COLOUR_LABELS[self.colour])
-
-
-@dataclass(frozen=True)
-class Clock:
-    """Today and the last day of the warning window, read once per page."""
-
-    today: dt.date
-    threshold: dt.date
-    # False when the working-day calendar does not reach the warning window's end: only overdue (red) is
-    # then known for sure; the pages say so instead of guessing which days are working days.
-    covered: bool = True
-
-    def deadline(self, due: dt.date | None) -> Deadline:
-        return Deadline(due, supervision.colour(due, self.today, self.threshold))
-
-
-def clock(today: dt.date | None = None) -> Clock:
-    today = today or timezone.localdate()
-    try:
-        return Clock(today, supervision.threshold(today))
-    except CalendarNotCovered:
-        return Clock(today, today, covered=False)
+COLOURS = progress.COLOURS
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -121,12 +88,12 @@ def queue_summary(actor: Any) -> QueueSummary | None:
     """How many open tasks wait in the actor's queue, and how many are overdue or near their deadline."""
     if not authz.allowed(actor, "cases.handle"):
         return None
-    now = clock()
+    now = progress.clock()
     counts = queue_counts(actor, selectors.QueueFilter(), now)
     return QueueSummary(counts[""], counts["red"], counts["yellow"])
 
 
-def queue_counts(actor: Any, flt: selectors.QueueFilter, now: Clock) -> dict[str, int]:
+def queue_counts(actor: Any, flt: selectors.QueueFilter, now: progress.Clock) -> dict[str, int]:
     """How many tasks the queue holds with ``flt``'s step and owner, in all and per deadline colour."""
     return selectors.queue_counts(actor, flt, today=now.today, covered=now.covered)
 
@@ -227,8 +194,8 @@ class _Lane:
     state: str
 
 
-def _steps(case: Case) -> list[dict[str, Any]]:
-    steps = list(handling_for(case.version).steps)
+def _steps(case: Case, handling: HandlingDefinition) -> list[dict[str, Any]]:
+    steps = list(handling.steps)
     return steps or [dict(services.ON_THE_SPOT)]  # 即办: one decision on the spot at the window
 
 
@@ -289,13 +256,14 @@ def _box_height(name_lines: int, show_department: bool) -> int:
     return 8 + name_lines * NAME_LINE + (DETAIL_LINE if show_department else 0) + DETAIL_LINE + 8
 
 
-def flow(case: Case, language: str) -> Flow:
-    """Acceptance → the item's steps (joint steps as parallel lanes, one per department) → delivery."""
-    tasks = list(case.tasks.select_related("department").order_by("id"))
+def flow(case: Case, language: str, tasks: Sequence[CaseTask], handling: HandlingDefinition) -> Flow:
+    """Acceptance → the item's steps (joint steps as parallel lanes, one per department) → delivery.
+
+    ``tasks``: every task of the case (``selectors.case_tasks``); ``handling``: its item's (``handling_for``)."""
     columns: list[tuple[str, list[_Lane], bool]] = [
         (str(StepCode.ACCEPT.label), [_Lane(case.department.display_name(language), _acceptance_state(case))], False)
     ]
-    for index, step in enumerate(_steps(case), start=1):
+    for index, step in enumerate(_steps(case, handling), start=1):
         lanes = _lanes(case, index, step, tasks, language)
         columns.append((HandlingDefinition.step_label(step, language), lanes, len(lanes) > 1))
     if case.status == CaseStatus.DELIVERED:
@@ -370,17 +338,11 @@ def _shown(prop: Mapping[str, Any], value: Any, language: str) -> str:
     return labels.get(str(value), str(value))
 
 
-def changed_fields(case: Case) -> set[str]:
-    """Form fields the applicant changed in the latest correction round (from the resubmission's record)."""
-    if case.round <= 1:
-        return set()
-    latest = case.transitions.filter(action="resubmit").order_by("-at", "-id").first()
-    return set(latest.details.get("changed_fields") or []) if latest is not None else set()
-
-
-def form_rows(case: Case, language: str, *, identifiers: bool) -> list[FieldRow]:
-    handling = handling_for(case.version)
-    changed = changed_fields(case)
+def form_rows(
+    case: Case, handling: HandlingDefinition, language: str, *, identifiers: bool, changed: Set[str] = frozenset()
+) -> list[FieldRow]:
+    """The form's fields (``handling``: the item's, ``handling_for``) with the case's values; ``changed``: those
+    the latest resubmission changed (``history.changed_fields``)."""
     rows = []
     for name, prop in handling.properties.items():
         value = case.data.get(name)
@@ -407,25 +369,16 @@ class MaterialRow:
         return self.material is not None
 
 
-def material_rows(case: Case) -> list[MaterialRow]:
-    """One row per material slot of the item, with what fills it now (or nothing)."""
-    current = {m.slot: m for m in selectors.current_materials(case)}
+def material_rows(case: Case, materials: Iterable[CaseMaterial]) -> list[MaterialRow]:
+    """One row per material slot of the item, with what fills it now (``materials``: the case's current
+    materials, ``selectors.current_materials``) or nothing."""
+    current = {m.slot: m for m in materials}
     rows = []
     for slot, spec in enumerate(services.material_slots(case)):
         material = current.pop(slot, None)
         new = material is not None and case.round > 1 and material.round == case.round
         rows.append(MaterialRow(slot, str(spec.get("name", "")), bool(spec.get("required")), material, new))
     return rows
-
-
-def superseded_materials(case: Case) -> list[CaseMaterial]:
-    """Materials replaced by a correction: kept so that staff see what changed."""
-    return list(case.materials.filter(superseded=True).select_related("file").order_by("slot", "id"))
-
-
-def material_of(case: Case, material_id: int) -> CaseMaterial | None:
-    """A material (current or superseded) of ``case`` with a file; the case is already one the viewer may see."""
-    return case.materials.filter(pk=material_id, file__isnull=False).select_related("file").first()
 
 
 @dataclass(frozen=True)
@@ -454,10 +407,15 @@ class ProblemRow:
 
 
 def correction_rows(
-    case: Case, language: str, *, identifiers: bool, posted: Mapping[str, Any] | None = None
+    case: Case,
+    material_rows: Sequence[MaterialRow],
+    form_rows: Sequence[FieldRow],
+    *,
+    posted: Mapping[str, Any] | None = None,
 ) -> tuple[list[ProblemRow], list[ProblemRow]]:
-    """The material and form-field rows of the correction form: automatic findings pre-ticked with their
-    text as the reason; after a refused attempt, what the clerk posted."""
+    """The material and form-field rows of the correction form (from the page's ``material_rows`` and
+    ``form_rows``): automatic findings pre-ticked with their text as the reason; after a refused attempt, what
+    the clerk posted."""
     auto: dict[int, list[str]] = {}
     for finding in findings(case):
         if finding.slot is not None:
@@ -477,7 +435,7 @@ def correction_rows(
         return ProblemRow(key, subject, detail, automatic, "；".join(default_reasons), automatic)
 
     materials = []
-    for material in material_rows(case):
+    for material in material_rows:
         detail = ""
         if material.material is not None:
             file = material.material.file
@@ -485,7 +443,7 @@ def correction_rows(
         else:
             detail = _("Not provided")
         materials.append(row(f"slot-{material.slot}", material.name, detail, auto.get(material.slot, [])))
-    fields = [row(f"field-{r.name}", r.label, r.value, []) for r in form_rows(case, language, identifiers=identifiers)]
+    fields = [row(f"field-{r.name}", r.label, r.value, []) for r in form_rows]
     return materials, fields
 
 
@@ -496,49 +454,9 @@ def correction_rows(
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    at: dt.datetime
-    action: str
-    label: str
-    actor_label: str
-    on_behalf_of: str
+    event: history.Event
+    who: str
     department: str
-    step: str
-    reason: str
-    details: tuple[str, ...]
-
-
-def _transition_details(case: Case, transition: CaseTransition, language: str) -> list[str]:
-    details = transition.details or {}
-    lines: list[str] = []
-    if transition.action == "request_correction":
-        for problem in details.get("problems") or []:
-            lines.append(
-                _("%(subject)s: %(reason)s") % {"subject": problem.get("subject", ""), "reason": problem.get("reason")}
-            )
-    elif transition.action == "decide" and details.get("outcome") in Outcome.values:
-        lines.append(str(Outcome(details["outcome"]).label))
-    elif transition.action == "extend" and details.get("days"):
-        lines.append(_("Extended by %(days)s days") % {"days": details["days"]})
-    elif transition.action in ("procedure_start", "procedure_end") and details.get("procedure"):
-        lines.append(str(details["procedure"]))
-    elif transition.action == "deliver" and details.get("method") in DeliveryMethod.values:
-        method = str(DeliveryMethod(details["method"]).label)
-        if details.get("tracking_number"):
-            lines.append(
-                _("%(method)s, tracking number %(number)s") % {"method": method, "number": details["tracking_number"]}
-            )
-        else:
-            lines.append(method)
-    elif transition.action == "resubmit":
-        handling = handling_for(case.version)
-        changed = [handling.label(name, language) for name in details.get("changed_fields") or []]
-        slots = services.material_slots(case)
-        replaced = [str(slots[s]["name"]) for s in details.get("changed_slots") or [] if 0 <= s < len(slots)]
-        if changed:
-            lines.append(_("Changed fields: %(fields)s") % {"fields": ", ".join(changed)})
-        if replaced:
-            lines.append(_("New materials: %(materials)s") % {"materials": ", ".join(replaced)})
-    return lines
 
 
 def _who(transition: CaseTransition) -> str:
@@ -552,37 +470,16 @@ def _who(transition: CaseTransition) -> str:
     return user.get_full_name() or transition.actor_label
 
 
-def timeline(case: Case, language: str) -> list[TimelineEntry]:
-    entries = []
-    for transition in selectors.timeline(case):
-        rule = machine.TRANSITIONS.get(transition.action)
-        step = str(StepCode(transition.step).label) if transition.step in StepCode.values else ""
-        entries.append(
-            TimelineEntry(
-                at=transition.at,
-                action=transition.action,
-                label=str(rule.label) if rule is not None else transition.action,
-                actor_label=_who(transition),
-                on_behalf_of=transition.on_behalf_of,
-                department=transition.department.display_name(language) if transition.department else "",
-                step=step,
-                reason=transition.reason,
-                details=tuple(_transition_details(case, transition, language)),
-            )
+def timeline(events: Iterable[history.Event], language: str) -> list[TimelineEntry]:
+    """The case's history as staff see it: who acted by name, for whom, and in which department."""
+    return [
+        TimelineEntry(
+            event,
+            _who(event.transition),
+            event.transition.department.display_name(language) if event.transition.department else "",
         )
-    return entries
-
-
-def case_supervision(case: Case) -> list[SupervisionRecord]:
-    return list(case.supervision.select_related("department", "followed_by").order_by("-raised_at", "-id"))
-
-
-def procedures(case: Case) -> list[SpecialProcedure]:
-    return list(case.special_procedures.order_by("started_on", "id"))
-
-
-def tasks(case: Case) -> list[CaseTask]:
-    return list(case.tasks.select_related("department", "assignee", "completed_by").order_by("step_index", "id"))
+        for event in events
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -636,12 +533,22 @@ def colleagues(task: CaseTask, actor: Any) -> list[User]:
     return [u for u in notify.department_staff(task.department, task.role) if u.pk not in (task.assignee_id, actor.pk)]
 
 
-def actions(actor: Any, case: Case) -> CaseActions:
+def procedure_names(case: Case) -> tuple[str, ...]:
+    """The special procedures the item lists, by name."""
+    listed = case.version.content.get("special_procedures") or []
+    return tuple(str(p["name"]) for p in listed if isinstance(p, dict) and p.get("name"))
+
+
+def actions(actor: Any, case: Case, tasks: Sequence[CaseTask], procedures: Sequence[SpecialProcedure]) -> CaseActions:
+    """What ``actor`` may do on ``case``, given its tasks (``selectors.case_tasks``) and special procedures
+    (``selectors.special_procedures``)."""
     subject = authz.subject_of(actor)
     open_tasks = [
         t
-        for t in case.tasks.filter(status=TaskStatus.OPEN).select_related("department", "assignee").order_by("id")
-        if (subject.is_admin or t.department_id == subject.department_id) and _may_work_on(actor, t)
+        for t in sorted(tasks, key=lambda t: t.pk)
+        if t.status == TaskStatus.OPEN
+        and (subject.is_admin or t.department_id == subject.department_id)
+        and _may_work_on(actor, t)
     ]
     approver = authz.has_role(actor, Role.APPROVER)
     own = []
@@ -661,9 +568,8 @@ def actions(actor: Any, case: Case) -> CaseActions:
             )
         )
     handling_tasks = [t for t in open_tasks if t.step_code != StepCode.ACCEPT]
-    running = case.special_procedures.filter(ended_on__isnull=True, kind=ProcedureKind.OTHER).first()
-    listed = case.version.content.get("special_procedures") or []
-    names = tuple(str(p["name"]) for p in listed if isinstance(p, dict) and p.get("name"))
+    running = next((p for p in procedures if p.ended_on is None and p.kind == ProcedureKind.OTHER), None)
+    names = procedure_names(case)
     accepted = case.status == CaseStatus.ACCEPTED
     delivering = case.status == CaseStatus.DECIDED and case.delivery_method in (
         DeliveryMethod.PICKUP,

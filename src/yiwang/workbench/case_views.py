@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from yiwang.cases import documents, selectors, services
+from yiwang.cases import documents, history, progress, selectors, services
 from yiwang.cases.constants import CaseStatus, Outcome, StepCode, SupervisionStatus, WarningLevel
 from yiwang.cases.models import Case, CaseTask
 from yiwang.cases.services import MAX_REASON, Problem
@@ -185,7 +185,7 @@ def _form(cls: type[forms.Form], key: str, data: Any = None, **kwargs: Any) -> f
 class QueueRow:
     task: CaseTask
     step: str
-    deadline: display.Deadline
+    deadline: progress.Deadline
     applicant_id: str  # masked: lists never show identifiers in full
 
 
@@ -211,7 +211,7 @@ def _link(base: str, **params: Any) -> str:
 @require_http_methods(["GET", "HEAD"])
 @_guard(HANDLE)
 def queue(request: HttpRequest) -> HttpResponse:
-    now = display.clock()
+    now = progress.clock()
     colour = request.GET.get("colour", "")
     colour = colour if colour in display.COLOURS and (now.covered or colour == "red") else ""
     step = request.GET.get("step", "")
@@ -219,7 +219,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     mine = request.GET.get("mine") == "1"
     flt = selectors.QueueFilter(colour=colour, step=step, mine=mine)
     counts = display.queue_counts(request.user, flt, now)
-    paginator = Paginator(selectors.staff_queue(request.user, flt, today=now.today), PAGE_SIZE)
+    paginator = Paginator(selectors.queue_page(request.user, flt, today=now.today), PAGE_SIZE)
     paginator.count = counts[colour]  # known already: the paginator need not count again
     page = paginator.get_page(request.GET.get("page"))
     language = _language(request)
@@ -227,7 +227,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         QueueRow(
             task,
             task.display_step(language),
-            now.deadline(task.due),
+            progress.step(task, task.case, now),
             task.case.applicant_id_masked,
         )
         for task in page.object_list
@@ -291,17 +291,10 @@ def task_claim(request: HttpRequest, task_id: int) -> HttpResponse:
     return redirect(_case_url(task.case, "actions") if to_case else reverse("workbench:queue"))
 
 
-def _next_due(case: Case) -> Any:
-    """The deadline that matters now: the answer to the application, then the promised (or statutory) limit."""
-    if case.status != CaseStatus.ACCEPTED:
-        return case.acceptance_due
-    return case.promised_due or case.statutory_due
-
-
 @dataclass(frozen=True)
 class CaseRow:
     case: Case
-    deadline: display.Deadline | None
+    deadline: progress.Deadline
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -317,8 +310,8 @@ def cases(request: HttpRequest) -> HttpResponse:
     if number:
         found = found.filter(number=number)
     page = _page(request, found)
-    now = display.clock()
-    rows = [CaseRow(case, now.deadline(_next_due(case)) if case.is_open else None) for case in page.object_list]
+    now = progress.clock()
+    rows = [CaseRow(case, progress.current(case, now)) for case in page.object_list]
     statuses = [(value, label) for value, label in CaseStatus.choices if value != CaseStatus.DRAFT]
     context = _context(
         request,
@@ -344,7 +337,7 @@ class TaskPanel:
     actions: display.TaskActions
     step: str
     department: str
-    deadline: display.Deadline
+    deadline: progress.Deadline
     complete: forms.Form | None
     send_back: forms.Form | None
     decide: forms.Form | None
@@ -360,7 +353,7 @@ class TaskRow:
     task: CaseTask
     step: str
     department: str
-    deadline: display.Deadline
+    deadline: progress.Deadline
 
 
 @dataclass(frozen=True)
@@ -397,15 +390,20 @@ def _render_case(
 ) -> HttpResponse:
     user = request.user
     language = _language(request)
-    now = display.clock()
+    now = progress.clock()
     identifiers = authz.may_see_identifiers(user)
-    actions = display.actions(user, case)
+    # Each part of the case is read once here and handed to whatever shows it.
+    handling = handling_for(case.version)
+    tasks = selectors.case_tasks(case)
+    procedures = selectors.special_procedures(case)
+    events = history.events(case, language, handling=handling)
+    actions = display.actions(user, case, tasks, procedures)
     panels = [
         TaskPanel(
             actions=t,
             step=t.task.display_step(language),
             department=t.task.department.display_name(language),
-            deadline=now.deadline(t.task.due),
+            deadline=progress.step(t.task, case, now),
             complete=_bound(failure, f"complete-{t.task.pk}", OpinionForm) if t.complete else None,
             send_back=_bound(failure, f"return-{t.task.pk}", ReasonForm) if t.send_back else None,
             decide=_bound(failure, f"decide-{t.task.pk}", DecideForm) if t.decide else None,
@@ -417,37 +415,39 @@ def _render_case(
         )
         for t in actions.tasks
     ]
+    material_rows = display.material_rows(case, selectors.current_materials(case))
+    changed = history.changed_fields(case, events)
+    form_rows = display.form_rows(case, handling, language, identifiers=identifiers, changed=changed)
     posted = failure.posted if failure is not None and failure.key == "correction" else None
-    material_problems, field_problems = display.correction_rows(case, language, identifiers=identifiers, posted=posted)
+    material_problems, field_problems = display.correction_rows(case, material_rows, form_rows, posted=posted)
     applicant_id = case.applicant_id_number or ""
-    rows = display.form_rows(case, language, identifiers=identifiers)
     context = _context(
         request,
         "workbench:cases",
         case=case,
         clock=now,
         deadlines={
-            "acceptance": now.deadline(case.acceptance_due),
-            "promised": now.deadline(case.promised_due),
-            "statutory": now.deadline(case.statutory_due),
+            "acceptance": progress.acceptance(case, now),
+            "promised": progress.promised(case, now),
+            "statutory": progress.statutory(case, now),
         },
         applicant_id=applicant_id if identifiers else mask_id_number(applicant_id),
         identifiers=identifiers,
         department_name=case.department.display_name(language),
-        flow=display.flow(case, language),
-        form_rows=rows,
-        changed_count=sum(1 for r in rows if r.changed),
-        material_rows=display.material_rows(case),
+        flow=display.flow(case, language, tasks, handling),
+        form_rows=form_rows,
+        changed_count=sum(1 for r in form_rows if r.changed),
+        material_rows=material_rows,
         may_open_materials=authz.allowed(request.user, HANDLE),
-        superseded=display.superseded_materials(case),
+        superseded=selectors.superseded_materials(case),
         findings=display.findings(case),
-        timeline=display.timeline(case, language),
+        timeline=display.timeline(events, language),
         notices=[NoticeRow(n.number, documents.notice_title(n.kind), n.issued_at) for n in selectors.notices(case)],
-        supervision=display.case_supervision(case),
-        procedures=display.procedures(case),
+        supervision=selectors.case_supervision(case),
+        procedures=procedures,
         task_rows=[
-            TaskRow(t, t.display_step(language), t.department.display_name(language), now.deadline(t.due))
-            for t in display.tasks(case)
+            TaskRow(t, t.display_step(language), t.department.display_name(language), progress.step(t, case, now))
+            for t in tasks
         ],
         actions=actions,
         panels=panels,
@@ -629,7 +629,7 @@ def task_assign(request: HttpRequest, number: str, task_id: int) -> HttpResponse
 @_guard(HANDLE)
 def case_procedure_start(request: HttpRequest, number: str) -> HttpResponse:
     case = selectors.case_for_staff(request.user, number)
-    names = display.actions(request.user, case).procedure_names
+    names = display.procedure_names(case)
     # Names the item does not list still reach the service, which says so in its words.
     names = tuple(dict.fromkeys([*names, request.POST.get("name", "")]))
     form = _form(ProcedureStartForm, "procedure_start", request.POST, names=names)
@@ -685,7 +685,7 @@ def case_deliver(request: HttpRequest, number: str) -> HttpResponse:
 @_guard(HANDLE)
 def case_material(request: HttpRequest, number: str, material_id: int) -> HttpResponseBase:
     case = selectors.case_for_staff(request.user, number)
-    material = display.material_of(case, material_id)
+    material = selectors.material_with_file(case, material_id)
     if material is None or material.file is None:
         raise NotFound(_("No such material."))
     try:

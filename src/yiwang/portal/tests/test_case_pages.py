@@ -576,3 +576,37 @@ def test_my_cases_costs_the_same_queries_for_few_or_many_cases(
     for key in range(4):
         services.apply(actor=citizen, version=item, data=submitted.data, idempotency_key=f"more-{key}")
     assert queries() == few
+
+
+# --- deadline states (cases.progress) --------------------------------------------------------------------
+
+
+def test_a_paused_time_limit_is_said_not_coloured(
+    citizen: User, clerk: User, reviewer_a: User, published: Callable[..., ItemVersion], clock: time_machine.Traveller
+) -> None:
+    item = published(special_procedures=[{"name": "现场核查", "kind": "2", "counts_in_time_limit": False}])
+    case = _submitted(citizen, item)
+    services.accept(actor=clerk, case=case)
+    case.refresh_from_db()
+    services.start_special_procedure(actor=reviewer_a, case=case, name="现场核查", reason="核查经营场所")
+    clock.move_to(dt.datetime(2025, 10, 20, 10, 0, tzinfo=SHANGHAI))  # the stored promised date has passed
+    client = signed_in(citizen)
+    page = html(client.get(f"/en/my/cases/{case.number}/"))
+    assert "Time limit paused since" in page and '<span class="deadline-label">Time limit paused</span>' in page
+    assert "deadline-red" not in page and "Overdue" not in page
+    listed = html(client.get("/en/my/cases/"))
+    assert "Promised by" in listed and "Time limit paused" in listed and "Overdue" not in listed
+
+
+def test_while_corrections_are_awaited_the_pre_review_waits(citizen: User, clerk: User, submitted: Case) -> None:
+    services.request_correction(actor=clerk, case=submitted, problems=[Problem("签名缺失", slot=0)])
+    listed = html(signed_in(citizen).get("/en/my/cases/"))
+    assert "Pre-review due" in listed and '<span class="deadline-label">Time limit paused</span>' in listed
+
+
+def test_without_calendar_cover_an_overdue_date_is_still_marked(
+    citizen: User, submitted: Case, clock: time_machine.Traveller
+) -> None:
+    clock.move_to(dt.datetime(2099, 6, 1, 10, 0, tzinfo=SHANGHAI))  # no holiday notice covers 2099 yet
+    page = html(signed_in(citizen).get(f"/en/my/cases/{submitted.number}/"))
+    assert 'class="deadline deadline-red"' in page and "Overdue" in page

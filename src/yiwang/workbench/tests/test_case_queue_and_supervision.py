@@ -197,12 +197,36 @@ def test_a_follow_up_outside_the_region_is_not_found(
 
 
 def test_without_the_working_day_calendar_only_overdue_is_marked(staff_client: StaffClient, clerk: User) -> None:
-    from yiwang.workbench import case_display
+    from yiwang.cases import progress
 
-    now = case_display.clock(dt.date(2099, 6, 1))  # a year no holiday notice covers yet
+    now = progress.clock(dt.date(2099, 6, 1))  # a year no holiday notice covers yet
     assert not now.covered
     assert now.deadline(dt.date(2099, 5, 29)).colour == "red"
+    # Whether a later date is near is unknown: neither yellow nor green is guessed.
+    assert now.deadline(dt.date(2099, 6, 1)).state == now.deadline(dt.date(2099, 6, 30)).state == "uncovered"
     with at(dt.date(2099, 6, 1)):
         page = html(staff_client(clerk), en("queue") + "?colour=yellow")
     assert "The working-day calendar does not yet cover the coming days." in page
     assert 'class="filter filter-yellow"' not in page and 'class="filter filter-red"' in page
+
+
+def test_a_stopped_clock_is_said_instead_of_a_colour(
+    staff_client: StaffClient, citizen: User, clerk: User, reviewer_a: User, published: Callable[..., ItemVersion]
+) -> None:
+    """While a non-counting special procedure runs, or corrections are awaited, no deadline is coloured (not even
+    one whose stored date has passed): the clock stands still, as the supervision job sees it too."""
+    item = published(special_procedures=[{"name": "现场核查", "kind": "2", "counts_in_time_limit": False}])
+    case = accepted(citizen, clerk, item)
+    services.start_special_procedure(actor=reviewer_a, case=case, name="现场核查", reason="核查经营场所")
+    waiting = submitted(citizen, item)
+    services.request_correction(actor=clerk, case=waiting, problems=[services.Problem("签名缺失", slot=0)])
+    with at(dt.date(2025, 10, 20)):  # the promised date (Sep 30) and the review step's are long past
+        reviewer = staff_client(reviewer_a)
+        page = html(reviewer, en("case", case.number))
+        assert "deadline-red" not in page and "Overdue" not in page
+        assert page.count('<span class="deadline-label">Clock stopped</span>') >= 3  # promised, statutory, step
+        queue = html(reviewer, en("queue"))
+        assert str(case.number) in queue and "Clock stopped" in queue and "deadline-red" not in queue
+        listed = html(staff_client(clerk), en("cases"))
+        assert listed.count('<span class="deadline-label">Clock stopped</span>') == 2  # both cases
+    assert supervision.raise_warnings(actor=SYSTEM, today=dt.date(2025, 10, 20)) == 0
