@@ -73,6 +73,8 @@ ACTIONS: dict[str, Rule] = {
     "identity.manage_clients": _rule(Scope.ALL),
     "registers.manage": _rule(Scope.ALL),
     "calendar.manage": _rule(Scope.ALL),  # administrators: a wrong day moves every deadline that crosses it
+    # The platform's certificate authority, department seals, the time-stamp certificate: administrators only.
+    "licences.manage_keys": _rule(Scope.ALL),
     # The staff workbench's home page: any staff role, as long as the member has a region to work in.
     "workbench.enter": _rule(Scope.REGION, *STAFF_ROLES),
     # Cases (办件): handling is by department (a case is visible to each department it involves); acceptance

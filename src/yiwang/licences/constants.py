@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.licences import pki
+
+
+class Purpose(models.TextChoices):
+    ROOT = "root", _("Platform certificate authority")
+    SEAL = "seal", _("Department seal")
+    TIMESTAMP = "timestamp", _("Time-stamp service")
+
+
+class KeyStatus(models.TextChoices):
+    ACTIVE = "active", _("In use")
+    # Replaced by a newer certificate (rotation): signs nothing more, and what it signed still verifies.
+    RETIRED = "retired", _("Retired")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Algorithm(models.TextChoices):
+    ECDSA_P256 = pki.ECDSA_P256, _("ECDSA P-256")
+    RSA_3072 = pki.RSA_3072, _("RSA 3072")
+
+
+class RevocationReason(models.TextChoices):
+    # RFC 5280 CRLReason values an administrator may give.
+    KEY_COMPROMISE = "key_compromise", _("The private key may be compromised")
+    SUPERSEDED = "superseded", _("Replaced by a new certificate")
+    CESSATION = "cessation_of_operation", _("The department no longer issues licences")
+    UNSPECIFIED = "unspecified", _("No reason given")

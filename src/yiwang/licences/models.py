@@ -1,0 +1,78 @@
+"""Electronic licences: the platform's signing certificates (licences and their types follow)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.common.crypto import EncryptedTextField
+from yiwang.licences.constants import Algorithm, KeyStatus, Purpose, RevocationReason
+
+
+class SigningCertificate(models.Model):
+    """A certificate of the platform's PKI and its private key (encrypted at rest, never shown, never logged).
+
+    One active root (the platform CA), one active seal per issuing department, one active time-stamp certificate.
+    Rotation retires the old one: it signs nothing more, and what it signed still verifies. Revocation puts it on
+    the CRL from ``revoked_at``: what it signed after that time no longer verifies.
+    """
+
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices)
+    organisation = models.ForeignKey(
+        "catalogue.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signing_certificates",
+        verbose_name=_("department"),
+    )
+    issuer = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="issued", verbose_name=_("issuer")
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    serial = models.CharField(_("serial number"), max_length=42, unique=True)  # hex, RFC 5280: ≤ 20 octets
+    algorithm = models.CharField(_("algorithm"), max_length=12, choices=Algorithm.choices)
+    certificate_pem = models.TextField(_("certificate"))
+    private_key = EncryptedTextField(_("private key"), editable=False)
+    not_before = models.DateTimeField(_("valid from"))
+    not_after = models.DateTimeField(_("valid until"))
+    status = models.CharField(_("status"), max_length=8, choices=KeyStatus.choices, default=KeyStatus.ACTIVE)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revocation_reason = models.CharField(
+        _("revocation reason"), max_length=24, choices=RevocationReason.choices, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("signing certificate")
+        verbose_name_plural = _("signing certificates")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purpose"],
+                condition=Q(status=KeyStatus.ACTIVE, purpose__in=[Purpose.ROOT, Purpose.TIMESTAMP]),
+                name="signing_one_active_platform_key",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=Q(status=KeyStatus.ACTIVE, purpose=Purpose.SEAL),
+                name="signing_one_active_seal_per_department",
+            ),
+            models.CheckConstraint(
+                condition=Q(purpose=Purpose.SEAL, organisation__isnull=False) | ~Q(purpose=Purpose.SEAL),
+                name="signing_seal_has_department",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({self.serial})"
+
+    def __repr__(self) -> str:
+        # Never the key, whatever prints the object (a debugger, a log line, an error report).
+        return f"<SigningCertificate {self.pk} {self.purpose} {self.serial} {self.status}>"
