@@ -430,7 +430,7 @@ def read_worker(index: int, t: Targets, window: Window, out: mp.Queue[Any]) -> N
 
         def run() -> object:
             counts = selectors.queue_counts(user, selectors.QueueFilter(), today=today)
-            rows = list(selectors.staff_queue(user, today=today)[:QUEUE_PAGE])
+            rows = list(selectors.queue_page(user, today=today)[:QUEUE_PAGE])
             return rows, counts, threshold
 
         return run
