@@ -190,6 +190,8 @@ class Case(models.Model):
             models.Index(fields=["enterprise", "-created_at"], name="case_enterprise_idx"),
             # Supervision scans of open cases by deadline.
             models.Index(fields=["status", "promised_due"], name="case_status_due_idx"),
+            # The few cases whose clock stands still: the queue subtracts their tasks from the colour counts.
+            models.Index(fields=["paused_since"], condition=Q(paused_since__isnull=False), name="case_paused_idx"),
             models.Index(fields=["status", "acceptance_due"], name="case_acceptance_due_idx"),
         ]
 
