@@ -24,6 +24,9 @@ urlpatterns = [
     path("api/v1/", include("yiwang.catalogue.api.urls")),
     path("api/v1/", include("yiwang.identity.api.urls")),
     path("api/v1/", include("yiwang.cases.api.urls")),
+    # Trust anchors for verifiers (root certificate, CRL): the same bytes in every language, at the address the
+    # certificates name.
+    path("licences/", include("yiwang.licences.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
