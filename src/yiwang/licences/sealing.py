@@ -1,0 +1,163 @@
+"""Sealing licence PDFs (PAdES B-T) and verifying them, with pyHanko.
+
+A seal is a PAdES signature (ETSI.CAdES.detached, SHA-256) by the department's seal certificate, carrying an
+RFC 3161 time-stamp token from the platform's time-stamp service: the trusted time at which the document existed
+(PAdES B-T). Verification answers four questions in order:
+
+1. Is there a seal, and does it cover the whole file?  (no → ``unsigned`` / ``tampered``)
+2. Is it cryptographically intact?                     (no → ``tampered``)
+3. Does the certificate chain end in the platform's root?  (no → ``untrusted``)
+4. Was the seal certificate revoked *before the time-stamp's time*?  (yes → ``revoked``)
+
+The check of (4) is point-in-time: the certificate's status is judged at the time-stamp's moment against the
+current CRL, so a licence sealed before a revocation still verifies and one sealed after it does not. The CRL is
+treated as retroactively valid (``retroactive_revinfo``): this CA never puts a certificate on hold, so a
+revocation listed now is final and its own date says when it took effect.
+
+The time-stamp service runs inside the platform: pyHanko's in-process TSA implementation (``DummyTimeStamper``,
+which builds and signs RFC 3161 responses itself; its name is pyHanko's) signs with the platform's time-stamp
+certificate and the server's clock, which production keeps on NTP. It signs with RSA only, hence RSA-3072 for the
+time-stamp certificate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfReadError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from yiwang.licences.pki import PrivateKey
+
+FIELD_NAME = "YiwangSeal"
+
+
+def _certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def _key(key: PrivateKey) -> asn1_keys.PrivateKeyInfo:
+    return asn1_keys.PrivateKeyInfo.load(
+        key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+
+
+@dataclass(frozen=True)
+class SealingKeys:
+    """What sealing needs: the department's seal, the time-stamp service's certificate, and the root above both."""
+
+    seal_certificate: x509.Certificate
+    seal_key: PrivateKey
+    timestamp_certificate: x509.Certificate
+    timestamp_key: PrivateKey
+    root_certificate: x509.Certificate
+
+
+def seal_pdf(pdf: bytes, keys: SealingKeys, *, reason: str = "", location: str = "") -> bytes:
+    """The PDF with the department's seal and a time-stamp (PAdES B-T), as a new revision of the file."""
+    chain = SimpleCertificateStore.from_certs([_certificate(keys.root_certificate)])
+    signer = signers.SimpleSigner(
+        signing_cert=_certificate(keys.seal_certificate), signing_key=_key(keys.seal_key), cert_registry=chain
+    )
+    timestamper = DummyTimeStamper(
+        tsa_cert=_certificate(keys.timestamp_certificate),
+        tsa_key=_key(keys.timestamp_key),
+        certs_to_embed=chain,
+    )
+    metadata = PdfSignatureMetadata(
+        field_name=FIELD_NAME,
+        subfilter=SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason=reason or None,
+        location=location or None,
+    )
+    out = io.BytesIO()
+    PdfSigner(metadata, signer=signer, timestamper=timestamper).sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(pdf)), output=out
+    )
+    return out.getvalue()
+
+
+# Verdicts of a sealed file (the licence's own status — expired, superseded… — is the caller's business).
+VALID = "valid"
+UNSIGNED = "unsigned"
+TAMPERED = "tampered"
+UNTRUSTED = "untrusted"
+REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class SealCheck:
+    verdict: str
+    signer_subject: str = ""
+    signer_serial: str = ""  # hex, as SigningCertificate.serial
+    sealed_at: dt.datetime | None = None  # the time-stamp's time when trusted, else None
+    detail: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return self.verdict == VALID
+
+
+def _context(root: x509.Certificate, crl_der: bytes | None, moment: dt.datetime | None) -> ValidationContext:
+    options: dict[str, Any] = {"trust_roots": [_certificate(root)], "allow_fetching": False}
+    if crl_der is not None:
+        options.update(
+            crls=[asn1_crl.CertificateList.load(crl_der)], revocation_mode="hard-fail", retroactive_revinfo=True
+        )
+    if moment is not None:
+        options["moment"] = moment
+    return ValidationContext(**options)
+
+
+def check_pdf(pdf: bytes, *, root: x509.Certificate, crl_der: bytes | None) -> SealCheck:
+    """Verify the platform seal on ``pdf`` against ``root`` and the CRL (see the module docstring)."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        signatures = reader.embedded_signatures
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        return SealCheck(UNSIGNED, detail=f"not a readable PDF: {exc}")
+    if not signatures:
+        return SealCheck(UNSIGNED, detail="no signature")
+    signature = signatures[-1]
+    try:
+        first = validate_pdf_signature(signature, signer_validation_context=_context(root, None, None))
+    except (SignatureValidationError, ValueError, KeyError) as exc:
+        return SealCheck(TAMPERED, detail=f"signature unreadable: {exc}")
+    subject = signature.signer_cert.subject.human_friendly
+    serial = f"{signature.signer_cert.serial_number:x}"
+    if not first.intact or not first.valid or signature.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        return SealCheck(TAMPERED, subject, serial, detail="the signed content or the file was changed")
+    if not first.trusted:
+        return SealCheck(UNTRUSTED, subject, serial, detail="the seal does not chain to the platform's root")
+    stamp = first.timestamp_validity
+    sealed_at = stamp.timestamp if stamp is not None and stamp.intact and stamp.valid and stamp.trusted else None
+    if sealed_at is None:
+        return SealCheck(UNTRUSTED, subject, serial, detail="no trusted time-stamp")
+    if crl_der is not None:
+        at_the_time = validate_pdf_signature(
+            signature,
+            signer_validation_context=_context(root, crl_der, sealed_at),
+            ts_validation_context=_context(root, crl_der, sealed_at),
+        )
+        if at_the_time.revoked or not at_the_time.trusted:
+            return SealCheck(REVOKED, subject, serial, sealed_at, "the seal was revoked before this time-stamp")
+    return SealCheck(VALID, subject, serial, sealed_at)
