@@ -154,12 +154,10 @@ def issue_seal(*, actor: Any, department: Organisation, algorithm: str = pki.ECD
     return stored
 
 
-def issue_timestamp_certificate(*, actor: Any, algorithm: str = pki.RSA_3072) -> SigningCertificate:
-    """The certificate of the platform's RFC 3161 time-stamp service (an earlier one is retired). RSA-3072: the
-    in-platform time-stamp service signs with RSA only (licences.sealing)."""
+def issue_timestamp_certificate(*, actor: Any, algorithm: str = pki.ECDSA_P256) -> SigningCertificate:
+    """The certificate of the platform's RFC 3161 time-stamp service (an earlier one is retired)."""
     _require_admin(actor)
-    if _algorithm(algorithm) != pki.RSA_3072:
-        raise invalid_field("algorithm", _("The time-stamp service signs with RSA 3072."))
+    algorithm = _algorithm(algorithm)
     root, root_certificate, root_key = _root_or_refuse()
     key = pki.new_key(algorithm)
     certificate = pki.issued_certificate(

@@ -39,7 +39,7 @@ class World:
             validity=pki.Validity(NOW - dt.timedelta(hours=2), NOW + dt.timedelta(days=365)),
             crl_url=CRL_URL,
         )
-        self.tsa_key = pki.new_key(pki.RSA_3072)
+        self.tsa_key = pki.new_key(algorithm)
         self.tsa = pki.issued_certificate(
             issuer=self.root,
             issuer_key=self.root_key,

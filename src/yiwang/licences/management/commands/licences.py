@@ -37,7 +37,7 @@ class Command(BaseCommand):
         seal.add_argument("uscc", help="the department's unified social credit code")
         seal.add_argument("--algorithm", default=pki.ECDSA_P256, choices=pki.ALGORITHMS)
         stamp = actions.add_parser("timestamp", help="issue (or rotate) the time-stamp service's certificate")
-        stamp.add_argument("--algorithm", default=pki.RSA_3072, choices=[pki.RSA_3072])
+        stamp.add_argument("--algorithm", default=pki.ECDSA_P256, choices=pki.ALGORITHMS)
         revoke = actions.add_parser("revoke", help="revoke a seal or time-stamp certificate")
         revoke.add_argument("serial", help="the certificate's serial number (hex, as `list` shows it)")
         revoke.add_argument("--reason", required=True, choices=RevocationReason.values)
