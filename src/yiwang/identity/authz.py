@@ -75,6 +75,7 @@ ACTIONS: dict[str, Rule] = {
     "calendar.manage": _rule(Scope.ALL),  # administrators: a wrong day moves every deadline that crosses it
     # The platform's certificate authority, department seals, the time-stamp certificate: administrators only.
     "licences.manage_keys": _rule(Scope.ALL),
+    "licences.manage_types": _rule(Scope.ALL),  # licence types are national definitions the platform mirrors
     # The staff workbench's home page: any staff role, as long as the member has a region to work in.
     "workbench.enter": _rule(Scope.REGION, *STAFF_ROLES),
     # Cases (办件): handling is by department (a case is visible to each department it involves); acceptance

@@ -30,3 +30,9 @@ class RevocationReason(models.TextChoices):
     SUPERSEDED = "superseded", _("Replaced by a new certificate")
     CESSATION = "cessation_of_operation", _("The department no longer issues licences")
     UNSPECIFIED = "unspecified", _("No reason given")
+
+
+class HolderKind(models.TextChoices):
+    # GB/T 36903 持证主体代码类型: 111 公民身份号码, 049 统一社会信用代码.
+    PERSON = "111", _("Natural person (resident ID number)")
+    ORGANISATION = "049", _("Organisation (unified social credit code)")

@@ -1,4 +1,4 @@
-"""Electronic licences: the platform's signing certificates (licences and their types follow)."""
+"""Electronic licences: licence types and the platform's signing certificates (licences themselves follow)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.common.crypto import EncryptedTextField
-from yiwang.licences.constants import Algorithm, KeyStatus, Purpose, RevocationReason
+from yiwang.licences.constants import Algorithm, HolderKind, KeyStatus, Purpose, RevocationReason
 
 
 class SigningCertificate(models.Model):
@@ -76,3 +76,38 @@ class SigningCertificate(models.Model):
     def __repr__(self) -> str:
         # Never the key, whatever prints the object (a debugger, a log line, an error report).
         return f"<SigningCertificate {self.pk} {self.purpose} {self.serial} {self.status}>"
+
+
+class LicenceType(models.Model):
+    """证照类型: what a kind of licence says and how it looks (GB/T 36903 directory fields + the type's own).
+
+    Catalogue items name the type their result is (``results[].licence_type_code`` in the exchange content).
+    ``fields``: the type's own metadata, each ``{"key", "label", "label_en", "source"}`` where ``source`` is
+    ``form:<field>`` (the applicant's answer) or ``case:<attribute>`` (e.g. ``case:applicant_name``).
+    ``layout``: how the licence PDF shows them (``{"title", "title_en", "rows": [keys]}``).
+    """
+
+    code = models.CharField(_("licence type code"), max_length=21, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    defining_authority = models.CharField(_("defining authority"), max_length=200)
+    holder_kind = models.CharField(_("holder"), max_length=3, choices=HolderKind.choices)
+    # Empty: valid until revoked (长期有效).
+    validity_years = models.PositiveSmallIntegerField(_("validity in years"), null=True, blank=True)
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+    layout = models.JSONField(_("layout"), default=dict, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("licence type")
+        verbose_name_plural = _("licence types")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def defining_authority_code(self) -> str:
+        return self.code[:18]
