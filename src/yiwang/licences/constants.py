@@ -36,3 +36,24 @@ class HolderKind(models.TextChoices):
     # GB/T 36903 持证主体代码类型: 111 公民身份号码, 049 统一社会信用代码.
     PERSON = "111", _("Natural person (resident ID number)")
     ORGANISATION = "049", _("Organisation (unified social credit code)")
+
+
+class LicenceStatus(models.TextChoices):
+    VALID = "valid", _("Valid")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+    # A later version (a change 变更 or re-issue 补证) replaced it.
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+class Verdict(models.TextChoices):
+    """What verification answers (issue 5): the licence's state, or why there is none."""
+
+    VALID = "valid", _("Valid")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+    SUSPENDED = "suspended", _("Suspended")
+    SUPERSEDED = "superseded", _("Superseded by a newer version")
+    TAMPERED = "tampered", _("Altered after sealing")
+    UNKNOWN = "unknown", _("Well-formed but not issued here")
+    INVALID = "invalid", _("Not a valid identifier")

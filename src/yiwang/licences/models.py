@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from yiwang.common.crypto import EncryptedTextField
-from yiwang.licences.constants import Algorithm, HolderKind, KeyStatus, Purpose, RevocationReason
+from yiwang.common.crypto import EncryptedJSONField, EncryptedTextField
+from yiwang.licences.constants import Algorithm, HolderKind, KeyStatus, LicenceStatus, Purpose, RevocationReason
 
 
 class SigningCertificate(models.Model):
@@ -111,3 +111,60 @@ class LicenceType(models.Model):
     @property
     def defining_authority_code(self) -> str:
         return self.code[:18]
+
+
+class Licence(models.Model):
+    """One version of an issued electronic licence: its directory record (GB/T 36903) and its sealed file.
+
+    A change (变更) or re-issue (补证) is a new row with the next version of the same identifier stem; the old row
+    becomes ``superseded``. The holder's code (ID number or USCC) rests encrypted beside its blind index.
+    """
+
+    identifier = models.CharField(_("licence identifier"), max_length=120, unique=True)
+    licence_type = models.ForeignKey(
+        LicenceType, on_delete=models.PROTECT, related_name="licences", verbose_name=_("licence type")
+    )
+    serial = models.CharField(_("licence number"), max_length=40)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    issuer = models.ForeignKey(
+        "catalogue.Organisation", on_delete=models.PROTECT, related_name="licences", verbose_name=_("issuer")
+    )
+    holder_name = models.CharField(_("holder"), max_length=200)
+    holder_kind = models.CharField(_("holder code type"), max_length=3, choices=HolderKind.choices)
+    holder_code = EncryptedTextField(_("holder code"))
+    holder_index = models.CharField(max_length=64, editable=False, db_index=True)
+    region_code = models.CharField(_("jurisdiction"), max_length=12, blank=True)
+    issued_on = models.DateField(_("issued on"))
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)  # empty: long-term (长期)
+    data = EncryptedJSONField(_("licence data"), default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=LicenceStatus.choices, default=LicenceStatus.VALID)
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    status_reason = models.TextField(_("reason"), blank=True)
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next", verbose_name=_("previous version")
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="licences", verbose_name=_("case")
+    )
+    seal = models.ForeignKey(
+        SigningCertificate, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("seal")
+    )
+    sha256 = models.CharField(_("SHA-256 of the sealed file"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("licence")
+        verbose_name_plural = _("licences")
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["licence_type", "issuer", "serial", "version"], name="licence_version_uniq"
+            ),
+            # One licence per approved case (issuance is idempotent per case); later versions have no case.
+            models.UniqueConstraint(fields=["case"], condition=Q(case__isnull=False), name="licence_one_per_case"),
+        ]
+        indexes = [models.Index(fields=["holder_index", "-issued_on"], name="licence_holder_idx")]
+
+    def __str__(self) -> str:
+        return self.identifier
