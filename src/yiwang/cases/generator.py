@@ -689,7 +689,7 @@ class _Simulator:
                     department=item.department_id,
                     details={"problems": [problem]},
                 )
-                complete(accept_task, at, clerk_id, "correction")
+                complete(accept_task, at, clerk_id, "")  # as services.request_correction: the notice says it
             else:
                 reason = rng.choice(REFUSAL_REASONS)
                 move(
@@ -729,7 +729,7 @@ class _Simulator:
             step=StepCode.ACCEPT,
             department=item.department_id,
         )
-        complete(accept_task, at, clerk_id, "accepted")
+        complete(accept_task, at, clerk_id, "")  # as services.accept without a note
         case_due = promised or statutory
         started = accepted_on
         last = len(item.steps)
@@ -768,7 +768,7 @@ class _Simulator:
                 continue
             outcome = Outcome.APPROVED if rng.random() < 0.95 else Outcome.DENIED
             reasons = DENIAL_REASON if outcome == Outcome.DENIED else ""
-            complete(row, at, handler, reasons or outcome)
+            complete(row, at, handler, reasons)  # as services.decide: the transition records the outcome
             fields.update(decided_at=at, outcome=outcome)
             move(
                 "decide",
