@@ -9,7 +9,9 @@ from typing import Any
 
 from cryptography import x509
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -231,3 +233,24 @@ def current_crl(now: dt.datetime | None = None) -> bytes:
         next_update=now + dt.timedelta(days=CRL_DAYS),
     )
     return pki.crl_to_der(crl)
+
+
+PUBLISHED_CRL_SECONDS = 3600
+
+
+def published_crl() -> bytes:
+    """The CRL anyone may download: signed once per revocation state (and at least hourly), not per request, so an
+    anonymous client cannot make the platform load its root key and sign on every GET."""
+    root = active_root()
+    if root is None:
+        raise InvalidTransition(_("The platform has no certificate authority yet."))
+    state = SigningCertificate.objects.filter(issuer=root, status=KeyStatus.REVOKED).aggregate(
+        n=Count("id"), last=Max("revoked_at")
+    )
+    last = state["last"].isoformat() if state["last"] else "-"
+    key = f"licences:crl:{root.pk}:{state['n']}:{last}"
+    crl: bytes | None = cache.get(key)
+    if crl is None:
+        crl = current_crl()
+        cache.set(key, crl, PUBLISHED_CRL_SECONDS)
+    return crl

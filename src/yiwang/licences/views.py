@@ -12,7 +12,8 @@ from django.views.decorators.http import require_safe
 
 from yiwang.licences import services
 
-# A CRL is re-signed on request; verifiers may keep it an hour (its nextUpdate is days ahead).
+# The published CRL is re-signed when a revocation changes it, else hourly; verifiers may keep it an hour (its
+# nextUpdate is days ahead).
 CRL_MAX_AGE = 3600
 
 
@@ -32,6 +33,6 @@ def root_certificate(request: HttpRequest) -> HttpResponse:
 def revocation_list(request: HttpRequest) -> HttpResponse:
     if services.active_root() is None:
         return HttpResponse(_("The platform has no certificate authority yet."), status=404, content_type="text/plain")
-    response = HttpResponse(services.current_crl(), content_type="application/pkix-crl")
+    response = HttpResponse(services.published_crl(), content_type="application/pkix-crl")
     response["Content-Disposition"] = 'attachment; filename="yiwang.crl"'
     return response

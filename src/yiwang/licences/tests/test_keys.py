@@ -4,7 +4,6 @@ retires, revocation lists on the CRL (checked with OpenSSL); each bad request re
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,9 @@ from yiwang.common.errors import InvalidInput, InvalidTransition, PermissionDeni
 from yiwang.licences import pki, services
 from yiwang.licences.constants import KeyStatus, Purpose
 from yiwang.licences.models import SigningCertificate
+from yiwang.licences.tests.tools import openssl
 
 pytestmark = pytest.mark.django_db
-
-
-def openssl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
 
 
 @pytest.fixture

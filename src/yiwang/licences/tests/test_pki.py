@@ -4,7 +4,6 @@ CRL; a certificate on the CRL fails OpenSSL's CRL check."""
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from yiwang.licences import pki
+from yiwang.licences.tests.tools import openssl
 
 NOW = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
 DEPARTMENT = "杭州市西湖区市场监督管理局"
 USCC = "11330105002500287C"
-
-
-def openssl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
 
 
 def _write(path: Path, text: str | bytes) -> Path:

@@ -95,3 +95,14 @@ def test_anyone_downloads_the_root_certificate_and_the_crl(department_a: Organis
     assert crl.content[:1] == b"\x30"  # a DER SEQUENCE
     assert "max-age=3600" in crl["Cache-Control"]
     assert client.post("/licences/pki/crl.der").status_code == 405
+    # Signed once per revocation state, not per request (ECDSA signatures differ on every signing).
+    assert client.get("/licences/pki/crl.der").content == crl.content
+    run("pki", "seal", str(department_a.uscc))
+    seal = SigningCertificate.objects.get(purpose=Purpose.SEAL)
+    run("pki", "revoke", seal.serial, "--reason", "superseded")
+    after = client.get("/licences/pki/crl.der").content
+    assert after != crl.content
+    listed = subprocess.run(
+        ["openssl", "crl", "-inform", "DER", "-noout", "-text"], input=after, capture_output=True, check=True
+    ).stdout.decode()
+    assert seal.serial.upper() in listed.replace(":", "").upper()
