@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from django.utils import timezone
 
 from yiwang.cases import supervision
 from yiwang.cases.constants import CaseStatus, TaskStatus
 from yiwang.cases.models import Case, CaseTask
-from yiwang.common.calendar import CalendarNotCovered, working_days_between
+from yiwang.common.calendar import CalendarNotCovered
 
 COLOURS = ("red", "yellow", "green")
 PAUSED = "paused"
@@ -107,19 +106,6 @@ class Deadline:
     @property
     def uncovered(self) -> bool:
         return self.state == UNCOVERED
-
-    @cached_property
-    def working_days_left(self) -> int | None:
-        """Working days after today up to and including the due date (0 on the day itself, negative when
-        overdue); None when the deadline does not run, is paused, or the calendar does not cover the span."""
-        if self.date is None or self.state not in COLOURS:
-            return None
-        try:
-            if self.date >= self.today:
-                return working_days_between(self.today, self.date)
-            return -working_days_between(self.date, self.today)
-        except CalendarNotCovered:
-            return None
 
 
 def is_paused(case: Case) -> bool:

@@ -45,13 +45,11 @@ def test_the_colours_follow_the_supervision_rule(now: progress.Clock) -> None:
 def test_a_deadline_that_does_not_run_keeps_its_date_without_colour(now: progress.Clock) -> None:
     stopped = now.deadline(D(2025, 9, 1), running=False)
     assert (stopped.date, stopped.state, stopped.colour) == (D(2025, 9, 1), "none", "none")
-    assert stopped.working_days_left is None
 
 
 def test_a_stopped_clock_outweighs_an_overdue_date(now: progress.Clock) -> None:
     paused = now.deadline(D(2025, 9, 1), paused=True)
     assert paused.state == "paused" and paused.paused and paused.colour == "none"
-    assert paused.working_days_left is None
 
 
 def test_without_calendar_cover_only_overdue_is_known() -> None:
@@ -61,18 +59,9 @@ def test_without_calendar_cover_only_overdue_is_known() -> None:
     for day in (D(2099, 6, 1), D(2099, 6, 2), D(2099, 12, 31)):
         shown = uncovered.deadline(day)
         assert shown.state == "uncovered" and shown.uncovered and shown.colour == "none", day
-        assert shown.working_days_left is None
     # A stopped clock and a deadline that does not run say so even then.
     assert uncovered.deadline(D(2099, 5, 29), paused=True).state == "paused"
     assert uncovered.deadline(D(2099, 5, 29), running=False).state == "none"
-
-
-def test_working_days_left_count_the_holiday_out(now: progress.Clock) -> None:
-    # Sep 28 (调休), 29, 30, Oct 9, 10: National Day (Oct 1–8) does not count.
-    assert now.deadline(D(2025, 10, 10)).working_days_left == 5
-    assert now.deadline(TODAY).working_days_left == 0
-    late = progress.clock(D(2025, 10, 9)).deadline(D(2025, 9, 29))
-    assert late.state == "red" and late.working_days_left == -2  # Sep 30 and Oct 9 are past it
 
 
 def _case(**fields: object) -> Case:
