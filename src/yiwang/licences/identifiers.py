@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.common.crypto import normalise_identifier
 from yiwang.common.errors import InvalidInput
 from yiwang.common.validators import uscc_problems
 
@@ -121,7 +122,7 @@ def parse(text: str) -> LicenceIdentifier:
 
     Raises InvalidIdentifier with the first thing wrong; a wrong check character is reported as such, without
     saying what it should be (that would turn the validator into a generator of plausible identifiers)."""
-    value = (text or "").strip().upper()
+    value = normalise_identifier(text)  # full-width characters from Chinese input methods, spaces, lower case
     if not value.startswith(PREFIX + "."):
         raise _refuse(_("it must begin with %(prefix)s.") % {"prefix": PREFIX})
     parts = value[len(PREFIX) + 1 :].split(".")

@@ -37,7 +37,8 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from django.utils.translation import gettext as _
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -176,36 +177,59 @@ def _context(root: x509.Certificate, crl_der: bytes | None, moment: dt.datetime 
     return ValidationContext(**options)
 
 
+def _crl_of(root: x509.Certificate, crl_der: bytes) -> bool:
+    """Whether ``crl_der`` is a CRL the platform root signed (checked before pyHanko relies on it)."""
+    try:
+        crl = x509.load_der_x509_crl(crl_der)
+    except ValueError:
+        return False
+    key = root.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):  # the platform's roots are ECDSA or RSA
+        return False
+    return crl.issuer == root.subject and crl.is_signature_valid(key)
+
+
 def check_pdf(pdf: bytes, *, root: x509.Certificate, crl_der: bytes | None) -> SealCheck:
-    """Verify the platform seal on ``pdf`` against ``root`` and the CRL (see the module docstring)."""
+    """Verify the platform seal on ``pdf`` against ``root`` and the CRL (see the module docstring).
+
+    Trust is judged at the time-stamp's moment, not now: a long-term licence sealed by a certificate that has since
+    expired (or been retired) still verifies.
+    """
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         signatures = reader.embedded_signatures
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        return SealCheck(UNSIGNED, detail=f"not a readable PDF: {exc}")
+    except (PdfReadError, ValueError, KeyError, TypeError):
+        return SealCheck(UNSIGNED, detail=str(_("The file is not a readable PDF.")))
     if not signatures:
-        return SealCheck(UNSIGNED, detail="no signature")
+        return SealCheck(UNSIGNED, detail=str(_("The file carries no seal.")))
     signature = signatures[-1]
     try:
+        # Integrity only (no trust, no revocation): whether the bytes are what was sealed, and the token's time.
         first = validate_pdf_signature(signature, signer_validation_context=_context(root, None, None))
-    except (SignatureValidationError, ValueError, KeyError) as exc:
-        return SealCheck(TAMPERED, detail=f"signature unreadable: {exc}")
+    except (SignatureValidationError, ValueError, KeyError):
+        return SealCheck(TAMPERED, detail=str(_("The seal cannot be read.")))
     subject = signature.signer_cert.subject.human_friendly
     serial = f"{signature.signer_cert.serial_number:x}"
     if not first.intact or not first.valid or signature.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        return SealCheck(TAMPERED, subject, serial, detail="the signed content or the file was changed")
-    if not first.trusted:
-        return SealCheck(UNTRUSTED, subject, serial, detail="the seal does not chain to the platform's root")
+        return SealCheck(TAMPERED, subject, serial, detail=str(_("The file was changed after it was sealed.")))
+    if crl_der is not None and not _crl_of(root, crl_der):
+        return SealCheck(UNTRUSTED, subject, serial, detail=str(_("The revocation list is not this platform's.")))
     stamp = first.timestamp_validity
-    sealed_at = stamp.timestamp if stamp is not None and stamp.intact and stamp.valid and stamp.trusted else None
-    if sealed_at is None:
-        return SealCheck(UNTRUSTED, subject, serial, detail="no trusted time-stamp")
-    if crl_der is not None:
-        at_the_time = validate_pdf_signature(
-            signature,
-            signer_validation_context=_context(root, crl_der, sealed_at),
-            ts_validation_context=_context(root, crl_der, sealed_at),
+    if stamp is None or not (stamp.intact and stamp.valid):
+        return SealCheck(UNTRUSTED, subject, serial, detail=str(_("The seal has no valid time-stamp.")))
+    sealed_at = stamp.timestamp
+    at_the_time = validate_pdf_signature(
+        signature,
+        signer_validation_context=_context(root, crl_der, sealed_at),
+        ts_validation_context=_context(root, crl_der, sealed_at),
+    )
+    if at_the_time.revoked:
+        return SealCheck(
+            REVOKED, subject, serial, sealed_at, str(_("The seal's certificate was revoked before it sealed this."))
         )
-        if at_the_time.revoked or not at_the_time.trusted:
-            return SealCheck(REVOKED, subject, serial, sealed_at, "the seal was revoked before this time-stamp")
+    stamp_then = at_the_time.timestamp_validity
+    if not at_the_time.trusted or stamp_then is None or not stamp_then.trusted:
+        return SealCheck(
+            UNTRUSTED, subject, serial, detail=str(_("The seal does not come from this platform's certificates."))
+        )
     return SealCheck(VALID, subject, serial, sealed_at)

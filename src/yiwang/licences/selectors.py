@@ -1,4 +1,5 @@
-"""Reads of the licences app. Verification is public: it answers for anyone, with the holder masked."""
+"""Reads of the licences app. Verification is public: it answers for anyone; a page or API that shows its licence
+must mask the holder (common.masking)."""
 
 from __future__ import annotations
 

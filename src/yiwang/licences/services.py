@@ -210,7 +210,7 @@ def revoke(
 
 
 def current_crl(now: dt.datetime | None = None) -> bytes:
-    """The CA's CRL (DER), signed now: every revoked seal and time-stamp certificate. Empty list without a CA."""
+    """The CA's CRL (DER), signed now: every revoked seal and time-stamp certificate. Refused without a CA."""
     now = now or timezone.now()
     root, root_certificate, root_key = _root_or_refuse()
     revoked = (
@@ -238,12 +238,12 @@ def current_crl(now: dt.datetime | None = None) -> bytes:
 PUBLISHED_CRL_SECONDS = 3600
 
 
-def published_crl() -> bytes:
+def published_crl() -> bytes | None:
     """The CRL anyone may download: signed once per revocation state (and at least hourly), not per request, so an
-    anonymous client cannot make the platform load its root key and sign on every GET."""
+    anonymous client cannot make the platform load its root key and sign on every GET. None without a CA."""
     root = active_root()
     if root is None:
-        raise InvalidTransition(_("The platform has no certificate authority yet."))
+        return None
     state = SigningCertificate.objects.filter(issuer=root, status=KeyStatus.REVOKED).aggregate(
         n=Count("id"), last=Max("revoked_at")
     )

@@ -66,10 +66,12 @@ def _fields(problems: list[dict[str, str]], raw: Any) -> list[dict[str, str]]:
         elif key in seen:
             _problem(problems, f"{path}.key", _("The key “%(key)s” is used twice.") % {"key": key})
         seen.add(key)
-        label = str(item.get("label", "")).strip()
+        label = item.get("label")
+        label = label.strip() if isinstance(label, str) else ""  # a null label is no label, not "None"
         if not label or len(label) > 60:
             _problem(problems, f"{path}.label", _("Give a label of at most 60 characters."))
-        source = str(item.get("source", ""))
+        raw_source = item.get("source")
+        source: str = raw_source if isinstance(raw_source, str) else ""
         matched = _SOURCE.match(source)
         if matched is None:
             _problem(problems, f"{path}.source", _("A source is form:<field> or case:<attribute>."))
@@ -80,7 +82,12 @@ def _fields(problems: list[dict[str, str]], raw: Any) -> list[dict[str, str]]:
                 _("A licence can take from its case only: %(names)s.") % {"names": ", ".join(sorted(CASE_SOURCES))},
             )
         cleaned.append(
-            {"key": key, "label": label, "label_en": str(item.get("label_en", "")).strip()[:120], "source": source}
+            {
+                "key": key,
+                "label": label,
+                "label_en": item["label_en"].strip()[:120] if isinstance(item.get("label_en"), str) else "",
+                "source": source,
+            }
         )
     return cleaned
 

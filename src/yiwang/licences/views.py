@@ -31,8 +31,9 @@ def root_certificate(request: HttpRequest) -> HttpResponse:
 @require_safe
 @cache_control(public=True, max_age=CRL_MAX_AGE)
 def revocation_list(request: HttpRequest) -> HttpResponse:
-    if services.active_root() is None:
+    crl = services.published_crl()
+    if crl is None:
         return HttpResponse(_("The platform has no certificate authority yet."), status=404, content_type="text/plain")
-    response = HttpResponse(services.published_crl(), content_type="application/pkix-crl")
+    response = HttpResponse(crl, content_type="application/pkix-crl")
     response["Content-Disposition"] = 'attachment; filename="yiwang.crl"'
     return response

@@ -86,8 +86,10 @@ def test_a_wrong_check_character_is_not_revealed() -> None:
     assert "F" not in str(refused.value.message).rsplit(":", 1)[1]
 
 
-def test_spaces_and_lower_case_as_typed_are_accepted() -> None:
+def test_spaces_lower_case_and_full_width_characters_as_typed_are_accepted() -> None:
     assert str(identifiers.parse("  " + REAL[0].lower() + "\n")) == REAL[0]
+    full_width = REAL[0].translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ."})
+    assert str(identifiers.parse(full_width)) == REAL[0]
 
 
 def test_messages_are_translated() -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import time_machine
 from cryptography import x509
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -121,6 +122,21 @@ def test_a_revision_added_after_sealing_is_tampering(world: World, sealed: bytes
     out = io.BytesIO()
     writer.write(out)
     assert sealing.check_pdf(out.getvalue(), root=world.root, crl_der=world.crl()).verdict == sealing.TAMPERED
+
+
+def test_a_seal_still_verifies_after_its_certificate_has_expired(world: World, sealed: bytes) -> None:
+    # A long-term licence outlives the seal certificate (5 years) and the time-stamp certificate that made it.
+    later = max(world.seal.not_valid_after_utc, world.tsa.not_valid_after_utc) + dt.timedelta(days=30)
+    with time_machine.travel(later, tick=False):
+        check = sealing.check_pdf(sealed, root=world.root, crl_der=world.crl())
+    assert check.verdict == sealing.VALID, check.detail
+
+
+def test_a_crl_from_elsewhere_is_not_taken_for_a_revocation(world: World, sealed: bytes) -> None:
+    stranger = World(pki.ECDSA_P256)
+    listed = pki.Revoked(world.seal.serial_number, NOW - dt.timedelta(hours=1))
+    check = sealing.check_pdf(sealed, root=world.root, crl_der=stranger.crl(listed))
+    assert check.verdict == sealing.UNTRUSTED, check.detail
 
 
 def test_revocation_counts_from_its_time(world: World, sealed: bytes) -> None:

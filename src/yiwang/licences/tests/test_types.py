@@ -64,6 +64,7 @@ def test_every_problem_is_reported_at_once_with_its_path_and_nothing_changes(adm
             {"key": "addr", "label": "住所", "source": "case:applicant_id_number"},
             {"key": "x", "label": "x", "source": "registers:person"},
             "not a field",
+            {"key": "y", "label": None, "source": None},
         ],
         "layout": {"rows": ["holder", "nowhere"]},
     }
@@ -82,6 +83,8 @@ def test_every_problem_is_reported_at_once_with_its_path_and_nothing_changes(adm
         "fields[2].source",
         "fields[3].source",
         "fields[4]",
+        "fields[5].label",
+        "fields[5].source",
         "layout.rows[0]",
         "layout.rows[1]",
     }
