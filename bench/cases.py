@@ -56,7 +56,7 @@ DOC = ROOT / "docs" / "performance.md"
 DOC_BEGIN = "<!-- bench/cases.py results: begin -->"
 DOC_END = "<!-- bench/cases.py results: end -->"
 BROKER_DEFAULT = "redis://127.0.0.1:6379/5"
-QUEUE_PAGE = 50  # workbench.views.PAGE_SIZE
+QUEUE_PAGE = 50  # workbench.views.PAGE_SIZE (asserted in main(), once Django is set up)
 LIST_PAGE = 25  # portal.case_views.PAGE_SIZE
 SUBMITTERS = 16  # bench applicants (one per submission worker, up to this many workers)
 START_DELAY = 3.0  # seconds for the forked workers to open their connections before the clock starts
@@ -899,6 +899,11 @@ def main(argv: Sequence[str]) -> None:
     import django
 
     django.setup()
+    from yiwang.portal import case_views
+    from yiwang.workbench import views
+
+    if (views.PAGE_SIZE, case_views.PAGE_SIZE) != (QUEUE_PAGE, LIST_PAGE):
+        sys.exit("The pages' sizes changed: update QUEUE_PAGE and LIST_PAGE to what they show.")
     t = targets()
     out: list[str] = []
 

@@ -67,7 +67,12 @@ def applicant(case: Case, kind: str, *, actor: Any, **params: Any) -> None:
 
 
 def department_staff(department: Organisation, role: str) -> list[User]:
-    return list(User.objects.filter(account__department=department, groups__name=role, is_active=True).distinct())
+    # With the account: a warning to staff checks each one's confirmed phone for the SMS (notifications.notify).
+    return list(
+        User.objects.filter(account__department=department, groups__name=role, is_active=True)
+        .select_related("account")
+        .distinct()
+    )
 
 
 def department(case: Case, department: Organisation, role: str, kind: str, *, actor: Any, **params: Any) -> None:

@@ -26,6 +26,7 @@ from yiwang.cases.models import (
     SupervisionRecord,
 )
 from yiwang.cases.services import case_owner_q, staff_may_see
+from yiwang.cases.services import current_materials as current_materials  # the services' reading, for the pages
 from yiwang.common.errors import NotFound
 from yiwang.identity import authz
 
@@ -167,10 +168,6 @@ def timeline(case: Case) -> list[Any]:
 
 def notices(case: Case) -> list[Notice]:
     return list(case.notices.order_by("issued_at", "id"))
-
-
-def current_materials(case: Case) -> list[Any]:
-    return list(case.materials.filter(superseded=False).select_related("file").order_by("slot"))
 
 
 def supervision_records(actor: Any, *, level: str = "", status: str = "") -> QuerySet[SupervisionRecord]:

@@ -608,7 +608,8 @@ def case_number(region_code: str, day: dt.date, pk: int) -> str:
     return f"{region_code[:6]}{day:%Y%m%d}{pk:010d}"
 
 
-def _current_materials(case: Case) -> list[CaseMaterial]:
+def current_materials(case: Case) -> list[CaseMaterial]:
+    """The case's materials in force, by slot, their files loaded."""
     return list(case.materials.filter(superseded=False).select_related("file").order_by("slot"))
 
 
@@ -683,7 +684,7 @@ def _submit_locked(
     now = timezone.now()
     today = timezone.localdate(now)
     if materials is None:
-        materials = _current_materials(case)
+        materials = current_materials(case)
     findings = rules.run(case, materials)
     machine.transition(
         case,
@@ -940,7 +941,7 @@ def resubmit(*, actor: Any, case: Case) -> Case:
         changed_fields = _changed_fields(
             previous.details.get("fields", {}) if previous else {}, fingerprints(case.data)
         )
-        materials = _current_materials(case)
+        materials = current_materials(case)
         changed_slots = sorted(set(case.materials.filter(round=case.round + 1).values_list("slot", flat=True)))
         machine.transition(
             case,

@@ -57,7 +57,7 @@ def deadline_badge(deadline: Deadline) -> SafeString:
     says why)."""
     stopped = format_html('<span class="deadline-label">{}</span>', _("Clock stopped"))
     if deadline.date:
-        label = {"red": _("Overdue"), "yellow": _("Due soon"), "green": _("On time")}.get(deadline.state, "")
+        label = str(case_display.COLOUR_LABELS.get(deadline.state, ""))
         shown = format_html(' <span class="deadline-label">{}</span>', label) if label else ""
         if not label and deadline.paused:
             shown = format_html(" {}", stopped)
