@@ -320,6 +320,10 @@ class CaseMaterial(models.Model):
     reused_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     source_reference = models.CharField(_("source reference"), max_length=200, blank=True)
     pledge_text = models.TextField(_("pledge"), blank=True)
+    # A reuse copy of an e-licence (加注件, STANDARDS.md §8) carries its annotation and the annotation's own
+    # expiry: after that date the copy may not be used, whatever the licence's own validity.
+    annotation = models.TextField(_("annotation"), blank=True)
+    annotation_expires_on = models.DateField(_("annotation valid until"), null=True, blank=True)
     pledged_at = models.DateTimeField(null=True, blank=True)
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -73,6 +73,7 @@ from yiwang.identity import authz
 from yiwang.identity.constants import Role
 from yiwang.identity.models import Agency, Enterprise, account_of
 from yiwang.identity.services import agency_for_act, can_apply
+from yiwang.licences import issuance
 
 logger = logging.getLogger(__name__)
 
@@ -1516,6 +1517,9 @@ def decide(*, actor: Any, task: CaseTask | int, outcome: str, reasons: str = "")
         )
         _finish_task(locked.pk, actor, reasons)
         if outcome == Outcome.APPROVED:
+            # The licence is issued in the decision's transaction: both commit or neither (issue 5). A department
+            # without a seal is refused here, before anything is written.
+            licence = issuance.issue_for_case(case, actor=actor)
             notice = _issue(
                 case,
                 NoticeKind.APPROVAL,
@@ -1524,6 +1528,7 @@ def decide(*, actor: Any, task: CaseTask | int, outcome: str, reasons: str = "")
                 result_name=_result_name(case),
                 reasons=reasons,
                 delivery_method=case.delivery_method,
+                **({"licence_identifier": licence.identifier} if licence else {}),
             )
         else:
             notice = _issue(

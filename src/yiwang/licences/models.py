@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.common.crypto import EncryptedJSONField, EncryptedTextField
@@ -113,6 +114,11 @@ class LicenceType(models.Model):
         return self.code[:18]
 
 
+def licence_upload_to(instance: Licence, filename: str) -> str:
+    # Sharded by the file's digest: one directory never holds millions of licences.
+    return f"licences/{instance.sha256[:2]}/{instance.sha256[2:4]}/{filename}"
+
+
 class Licence(models.Model):
     """One version of an issued electronic licence: its directory record (GB/T 36903) and its sealed file.
 
@@ -150,7 +156,11 @@ class Licence(models.Model):
     seal = models.ForeignKey(
         SigningCertificate, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("seal")
     )
-    sha256 = models.CharField(_("SHA-256 of the sealed file"), max_length=64, blank=True)
+    sha256 = models.CharField(_("SHA-256 of the sealed file"), max_length=64, blank=True, db_index=True)
+    file = models.FileField(_("sealed file"), upload_to=licence_upload_to, max_length=300, blank=True)
+    # The expiry date an advance reminder was sent for (the reminder job runs daily and must not repeat itself;
+    # a renewal that moves the date gets its own reminder).
+    reminded_for = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -168,3 +178,52 @@ class Licence(models.Model):
 
     def __str__(self) -> str:
         return self.identifier
+
+
+class LicenceShare(models.Model):
+    """A time-limited link through which the holder shows a third party the annotated copy (加注件) of a licence.
+
+    The token is shown to the holder (kept encrypted so the wallet can show the link again) and looked up by its
+    digest; every view is logged (``LicenceShareView``) and shown to the holder.
+    """
+
+    licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="shares", verbose_name=_("licence"))
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    token = EncryptedTextField(editable=False)
+    purpose = models.CharField(_("purpose"), max_length=100)
+    recipient = models.CharField(_("shared with"), max_length=100, blank=True)
+    expires_at = models.DateTimeField(_("link expires at"))
+    revoked_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # The annotated copy, sealed when the link is made (a view costs no signature).
+    file = models.FileField(_("annotated copy"), upload_to="licences/shares/%Y/%m/", max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("licence share link")
+        verbose_name_plural = _("licence share links")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.licence_id} → {self.recipient or self.purpose}"
+
+    def __repr__(self) -> str:
+        return f"<LicenceShare {self.pk} licence={self.licence_id} expires={self.expires_at:%Y-%m-%d}>"
+
+
+class LicenceShareView(models.Model):
+    """One opening of a share link: when, from where (masked address), with what browser."""
+
+    share = models.ForeignKey(LicenceShare, on_delete=models.CASCADE, related_name="views", verbose_name=_("link"))
+    viewed_at = models.DateTimeField(_("viewed at"), default=timezone.now)
+    client = models.CharField(_("from"), max_length=64, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=200, blank=True)
+    downloaded = models.BooleanField(_("downloaded the file"), default=False)
+
+    class Meta:
+        verbose_name = _("licence share view")
+        verbose_name_plural = _("licence share views")
+        ordering = ["-viewed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.share_id} {self.viewed_at:%Y-%m-%d %H:%M}"

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import subprocess
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -17,6 +15,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from reportlab.pdfgen import canvas
 
 from yiwang.licences import pki, sealing
+from yiwang.licences.tests.tools import pdfsig_trusting
 
 NOW = dt.datetime.now(dt.UTC)
 CRL_URL = "http://127.0.0.1:8000/licences/pki/crl.der"
@@ -149,23 +148,7 @@ def test_revocation_counts_from_its_time(world: World, sealed: bytes) -> None:
 @pytest.fixture(scope="module")
 def nss(world: World, tmp_path_factory: pytest.TempPathFactory) -> Callable[[bytes], str]:
     """poppler's pdfsig with an NSS database that trusts only the platform root."""
-    folder = tmp_path_factory.mktemp("nss")
-    database = f"sql:{folder}"
-    root = folder / "root.pem"
-    root.write_text(pki.certificate_to_pem(world.root))
-    for command in (
-        ["certutil", "-N", "-d", database, "--empty-password"],
-        ["certutil", "-A", "-n", "yiwang-root", "-t", "CT,C,C", "-i", str(root), "-d", database],
-    ):
-        subprocess.run(command, check=True, capture_output=True)
-
-    def pdfsig(pdf: bytes) -> str:
-        path = Path(folder) / "checked.pdf"
-        path.write_bytes(pdf)
-        done = subprocess.run(["pdfsig", "-nssdir", database, str(path)], capture_output=True, text=True, check=False)
-        return done.stdout + done.stderr
-
-    return pdfsig
+    return pdfsig_trusting(pki.certificate_to_pem(world.root), tmp_path_factory.mktemp("nss"))
 
 
 def test_pdfsig_validates_the_seal_against_the_platform_root(nss: Callable[[bytes], str], sealed: bytes) -> None:
