@@ -287,6 +287,25 @@ def issue(
     return licence
 
 
+# STANDARDS.md §8: the annotation a reuse copy (加注件) carries.
+ANNOTATION = "此件由{issuer}提供，仅供办理政务服务事项时使用，有效期至{year}年{month}月{day}日"
+
+
+def annotation_text(licence: Licence, until: dt.date, *, purpose: str = "") -> str:
+    text = ANNOTATION.format(issuer=licence.issuer.name, year=until.year, month=until.month, day=until.day)
+    return f"{text}（用途：{purpose}）" if purpose else text
+
+
+def annotated_copy(licence: Licence, *, until: dt.date, purpose: str = "") -> bytes:
+    """A reuse copy (加注件): the licence's page with the annotation across its top, sealed afresh by the issuer's
+    current seal (the copy is the issuer's statement too). The original file is never altered: a sealed PDF
+    cannot take an annotation without breaking its seal."""
+    _seal, keys = sealing_keys(licence.issuer)
+    text = annotation_text(licence, until, purpose=purpose)
+    page = render.render(document(licence, annotation=text))
+    return sealing.seal_pdf(page, keys, reason="加注件", location=licence.issuer.name)
+
+
 def sealed_bytes(licence: Licence) -> bytes:
     with licence.file.open("rb") as handle:
         data: bytes = handle.read()
