@@ -24,4 +24,6 @@ app.conf.beat_schedule = {
     # 行政许可法 art. 32 acceptance by operation of law, and deadline warnings (电子监察); both idempotent.
     "cases-deem-acceptances": {"task": "yiwang.cases.tasks.deem_acceptances", "schedule": 900.0},
     "cases-raise-warnings": {"task": "yiwang.cases.tasks.raise_warnings", "schedule": 900.0},
+    # 主动服务: holders are told ahead that a licence expires (once per expiry date; safe to run often).
+    "licences-remind-expiring": {"task": "yiwang.licences.tasks.remind_expiring", "schedule": 3600.0},
 }

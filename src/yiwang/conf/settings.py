@@ -216,6 +216,11 @@ YIWANG_USCC_POLICY = env_choice("YIWANG_USCC_POLICY", "reject", ["warn", "reject
 # GB/T 39554.1 segment layout is unverified (STANDARDS.md §2): only the USCC prefix and length are fixed.
 YIWANG_IMPLEMENTATION_CODE_PATTERN = env_str("YIWANG_IMPLEMENTATION_CODE_PATTERN", r"^[0-9A-Z]{18}[0-9A-Z]{1,18}$")
 YIWANG_PUBLIC_BASE_URL = env_str("YIWANG_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Licences (docs/licences.md): the embedded CJK font (empty: the first Debian TrueType CJK font found), how many
+# days ahead holders are reminded of an expiry, and how long a reuse copy's annotation (加注件) stays valid.
+YIWANG_LICENCE_FONT = env_str("YIWANG_LICENCE_FONT", "")
+YIWANG_LICENCE_REMINDER_DAYS = env_int("YIWANG_LICENCE_REMINDER_DAYS", 30, minimum=1, maximum=365)
+YIWANG_LICENCE_ANNOTATION_DAYS = env_int("YIWANG_LICENCE_ANNOTATION_DAYS", 90, minimum=1, maximum=365)
 YIWANG_SEARCH_MAX_RESULTS = env_int("YIWANG_SEARCH_MAX_RESULTS", 200, minimum=10, maximum=5000)
 # Largest blank form or sample a manager may attach to an item (bytes; 10 MiB by default).
 YIWANG_ATTACHMENT_MAX_BYTES = env_int("YIWANG_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024, maximum=1024**3)

@@ -76,6 +76,8 @@ ACTIONS: dict[str, Rule] = {
     # The platform's certificate authority, department seals, the time-stamp certificate: administrators only.
     "licences.manage_keys": _rule(Scope.ALL),
     "licences.manage_types": _rule(Scope.ALL),  # licence types are national definitions the platform mirrors
+    # Suspending, revoking, re-issuing and changing the licences a department issued: its approvers (who decide).
+    "licences.manage": _rule(Scope.DEPARTMENT, Role.APPROVER),
     # The staff workbench's home page: any staff role, as long as the member has a region to work in.
     "workbench.enter": _rule(Scope.REGION, *STAFF_ROLES),
     # Cases (办件): handling is by department (a case is visible to each department it involves); acceptance

@@ -6,3 +6,7 @@ class LicencesConfig(AppConfig):
     name = "yiwang.licences"
     label = "licences"
     verbose_name = _("Electronic licences")
+
+    def ready(self) -> None:
+        # The licence message kinds (suspended, revoked, new version, expiring) register on import.
+        from yiwang.licences import lifecycle  # noqa: F401

@@ -10,13 +10,12 @@ from django.contrib.auth.models import User
 
 from yiwang.cases.models import Case
 from yiwang.catalogue.models import ItemVersion, Organisation
+from yiwang.identity.models import Enterprise
 from yiwang.licences import issuance, services, types
 from yiwang.licences.constants import HolderKind
 from yiwang.licences.models import Licence, LicenceType, SigningCertificate
 from yiwang.licences.tests.test_types import BUSINESS_LICENCE
 from yiwang.workbench.tests import case_world
-
-ENTERPRISE_HOLDER = issuance.Holder("杭州西湖示例餐饮管理有限公司", HolderKind.ORGANISATION, "91330106MA2B0XYZ0J")
 
 
 @pytest.fixture
@@ -58,14 +57,19 @@ def licence(approve: Callable[..., Case], business_licence_type: LicenceType) ->
 
 @pytest.fixture
 def enterprise_licence(
-    admin: User, department_a: Organisation, platform_pki: SigningCertificate, business_licence_type: LicenceType
+    admin: User,
+    department_a: Organisation,
+    platform_pki: SigningCertificate,
+    business_licence_type: LicenceType,
+    enterprise: Enterprise,
 ) -> Licence:
-    """An enterprise's licence issued directly (as the demo and the bench do), holder ``ENTERPRISE_HOLDER``."""
+    """The ``enterprise`` fixture's licence, issued directly (as the demo and the bench do)."""
+    holder = issuance.Holder(enterprise.name, HolderKind.ORGANISATION, enterprise.uscc)
     return issuance.issue(
         actor=admin,
         licence_type=business_licence_type,
         issuer=department_a,
-        holder=ENTERPRISE_HOLDER,
-        data={"holder": ENTERPRISE_HOLDER.name, "address": "浙江省杭州市西湖区文三路1号", "scope": "餐饮服务"},
+        holder=holder,
+        data={"holder": holder.name, "address": "浙江省杭州市西湖区文三路1号", "scope": "餐饮服务"},
         region_code="330106",
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -118,15 +119,16 @@ def test_a_result_type_not_defined_here_is_issued_elsewhere(approve: Callable[..
     assert case.outcome == "approved" and not Licence.objects.exists()
 
 
-def test_an_enterprise_licence_names_the_enterprise_by_its_code(enterprise_licence: Licence) -> None:
+def test_an_enterprise_licence_names_the_enterprise_by_its_code(enterprise_licence: Licence, enterprise: Any) -> None:
     assert enterprise_licence.holder_kind == HolderKind.ORGANISATION
-    assert enterprise_licence.holder_index == crypto.blind_index("91330106MA2B0XYZ0J", purpose="uscc")
-    assert sealing.check_pdf(
-        issuance.sealed_bytes(enterprise_licence), root=_root(), crl_der=None
-    ).verdict == sealing.VALID
+    assert enterprise_licence.holder_index == crypto.blind_index(enterprise.uscc, purpose="uscc")
+    assert (
+        sealing.check_pdf(issuance.sealed_bytes(enterprise_licence), root=_root(), crl_der=None).verdict
+        == sealing.VALID
+    )
 
 
 def test_no_font_is_a_clear_refusal(settings: object, department_a: Organisation) -> None:
-    setattr(settings, "YIWANG_LICENCE_FONT", "/nonexistent/font.ttf")
+    settings.YIWANG_LICENCE_FONT = "/nonexistent/font.ttf"
     with pytest.raises(render.NoLicenceFont, match="fonts-wqy-zenhei"):
         render.font()
