@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.cases.constants import Provenance
@@ -19,6 +20,7 @@ MESSAGES = {
     "material_missing": _("The required material “%(material)s” is missing."),
     "same_file_twice": _("The same file was given for “%(material)s” and “%(other)s”."),
     "entity_not_active": _("The register shows the enterprise is not in business."),
+    "annotation_expired": _("The reuse copy of “%(material)s” was valid until %(until)s; attach the licence again."),
 }
 
 
@@ -49,6 +51,17 @@ def run(case: Case, current: Sequence[CaseMaterial]) -> list[dict[str, Any]]:
                 }
             )
         seen.setdefault(material.file.sha256, material.slot)
+    today = timezone.localdate()
+    for material in current:
+        # A 加注件 may be used only until its annotation's date (STANDARDS.md §8), whatever the licence's own.
+        if material.annotation_expires_on is not None and material.annotation_expires_on < today:
+            findings.append(
+                {
+                    "code": "annotation_expired",
+                    "slot": material.slot,
+                    "params": {"material": material.name, "until": material.annotation_expires_on.isoformat()},
+                }
+            )
     if case.enterprise_id is not None:
         from yiwang.registers.models import EntityStatus
         from yiwang.registers.selectors import find_entity

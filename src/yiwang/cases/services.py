@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -74,6 +74,8 @@ from yiwang.identity.constants import Role
 from yiwang.identity.models import Agency, Enterprise, account_of
 from yiwang.identity.services import agency_for_act, can_apply
 from yiwang.licences import issuance
+from yiwang.licences.constants import LicenceStatus
+from yiwang.licences.models import Licence
 
 logger = logging.getLogger(__name__)
 
@@ -256,6 +258,11 @@ def start_application(
         data = _prefill(actor, handling, applicant)
     with transaction.atomic():
         case = _new_case(actor, version, applicant, dict(data), channel=Channel.ONLINE)
+        # Once-only: a material an e-licence the applicant holds can stand in for is attached at once (the
+        # newest valid one; the applicant may pick another or upload instead).
+        attached = {}
+        for slot, held in licence_candidates(case).items():
+            attached[slot] = _use_licence(case, slot, held[0].pk, fresh=True).source_reference
         audit.record(
             actor=actor,
             action="cases.draft_started",
@@ -263,6 +270,7 @@ def start_application(
             object_id=case.pk,
             object_label=case.item_name,
             on_behalf_of=applicant.on_behalf_of,
+            after={"licences": attached} if attached else None,
         )
     return case
 
@@ -531,6 +539,86 @@ def _reuse(case: Case, slot: int, material_id: int, *, fresh: bool = False) -> C
         trust_level=earlier.trust_level,
         reused_from=earlier,
     )
+
+
+def licence_candidates(case: Case) -> dict[int, list[Licence]]:
+    """For each slot a licence type can stand in for, the applicant's valid licences of that type (once-only:
+    never upload what the government issued). One query for all slots."""
+    wanted = {
+        index: str(slot["licence_type_code"])
+        for index, slot in enumerate(material_slots(case))
+        if slot.get("licence_type_code")
+    }
+    index = _owner_index(case)
+    if not wanted or not index:
+        return {}
+    today = _today()
+    held = list(
+        Licence.objects.filter(
+            holder_index=index, status=LicenceStatus.VALID, licence_type__code__in=set(wanted.values())
+        )
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .select_related("licence_type", "issuer")
+        .order_by("-issued_on", "-id")
+    )
+    return {
+        slot: [lic for lic in held if lic.licence_type.code == code]
+        for slot, code in wanted.items()
+        if any(lic.licence_type.code == code for lic in held)
+    }
+
+
+def _use_licence(case: Case, slot: int, licence_id: int, *, fresh: bool = False) -> CaseMaterial:
+    entry = _slot(case, slot)
+    code = entry.get("licence_type_code")
+    if not code:
+        raise invalid_field("slot", _("No electronic licence can stand in for this material; provide it."))
+    licence = next((lic for lic in licence_candidates(case).get(slot, []) if lic.pk == licence_id), None)
+    if licence is None:
+        raise invalid_field("licence", _("No such valid licence of the required type is held by this applicant."))
+    # The annotation's own expiry: a reuse copy is not a licence for ever (STANDARDS.md §8).
+    until = _today() + dt.timedelta(days=settings.YIWANG_LICENCE_ANNOTATION_DAYS)
+    if licence.valid_until is not None:
+        until = min(until, licence.valid_until)
+    copy = issuance.annotated_copy(licence, until=until, purpose=case.item_name)
+    digest = hashlib.sha256(copy).hexdigest()
+    stored = MaterialFile(
+        owner_index=_owner_index(case),
+        original_name=f"{licence.licence_type.name}（加注件）.pdf",
+        content_type="application/pdf",
+        size=len(copy),
+        sha256=digest,
+    )
+    stored.file.save(f"{licence.serial}-{digest[:8]}.pdf", ContentFile(copy), save=False)
+    stored.save()
+    return _add_material(
+        case,
+        slot,
+        fresh=fresh,
+        file=stored,
+        provenance=Provenance.LICENCE,
+        trust_level=TrustLevel.A,
+        source_reference=licence.identifier,
+        annotation=issuance.annotation_text(licence, until, purpose=case.item_name),
+        annotation_expires_on=until,
+    )
+
+
+def use_licence(*, actor: Any, case: Case, slot: int, licence_id: int) -> CaseMaterial:
+    """Fill a slot with an e-licence the applicant holds: an annotated reuse copy (加注件), trust level A, sealed
+    by the issuer — the applicant uploads nothing."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        _editable(actor, case)
+        material = _use_licence(case, slot, licence_id)
+        audit.record(
+            actor=actor,
+            action="cases.licence_used",
+            object_type="cases.case",
+            object_id=case.pk,
+            after={"slot": slot, "licence": material.source_reference, "until": str(material.annotation_expires_on)},
+        )
+    return material
 
 
 def pledgeable(material: Mapping[str, Any]) -> bool:

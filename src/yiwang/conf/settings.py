@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -221,6 +222,12 @@ YIWANG_PUBLIC_BASE_URL = env_str("YIWANG_PUBLIC_BASE_URL", "http://127.0.0.1:800
 YIWANG_LICENCE_FONT = env_str("YIWANG_LICENCE_FONT", "")
 YIWANG_LICENCE_REMINDER_DAYS = env_int("YIWANG_LICENCE_REMINDER_DAYS", 30, minimum=1, maximum=365)
 YIWANG_LICENCE_ANNOTATION_DAYS = env_int("YIWANG_LICENCE_ANNOTATION_DAYS", 90, minimum=1, maximum=365)
+# Public licence verification (page and API together): at most N verifications per S seconds from one address.
+YIWANG_VERIFY_RATE = env_str("YIWANG_VERIFY_RATE", "60/600")
+if not re.fullmatch(r"[1-9][0-9]{0,6}/[1-9][0-9]{0,6}", YIWANG_VERIFY_RATE):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"YIWANG_VERIFY_RATE={YIWANG_VERIFY_RATE!r} is not COUNT/SECONDS, e.g. 60/600")
 YIWANG_SEARCH_MAX_RESULTS = env_int("YIWANG_SEARCH_MAX_RESULTS", 200, minimum=10, maximum=5000)
 # Largest blank form or sample a manager may attach to an item (bytes; 10 MiB by default).
 YIWANG_ATTACHMENT_MAX_BYTES = env_int("YIWANG_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024, maximum=1024**3)

@@ -35,6 +35,8 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("workbench/", include("yiwang.workbench.urls")),
+    # The licence wallet (licences/wallet/…) and public share links (licences/s/<token>/).
+    path("licences/", include("yiwang.licences.wallet_urls")),
     path("", include("yiwang.portal.urls")),
     prefix_default_language=False,
 )

@@ -34,7 +34,8 @@ def verify_identifier(text: str, *, today: dt.date | None = None) -> Verificatio
         return Verification(Verdict.INVALID, reason=exc.details[0]["message"] if exc.details else str(exc.message))
     licence = (
         Licence.objects.select_related("licence_type", "issuer")
-        .defer("data", "holder_code")
+        # The holder's code is read: verification shows it masked (licences.verification.public_record).
+        .defer("data")
         .filter(identifier=str(parsed))
         .first()
     )

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.common.errors import NotFound, invalid_field
 from yiwang.identity import authz
-from yiwang.identity.constants import AccountKind
+from yiwang.identity.constants import AccountKind, RealNameStatus
 from yiwang.identity.models import Account, Enterprise, account_of
 from yiwang.licences import issuance
 from yiwang.licences.constants import HolderKind, LicenceStatus, Verdict
@@ -55,7 +55,9 @@ def holder_indexes(actor: Any) -> frozenset[str]:
     if principals.user_ids:
         # A proxy answers for a verified principal only (granting a proxy needs a verified principal anyway).
         people = Account.objects.filter(
-            user_id__in=sorted(principals.user_ids), id_number_index__isnull=False, verified_at__isnull=False
+            user_id__in=sorted(principals.user_ids),
+            id_number_index__isnull=False,
+            real_name_status=RealNameStatus.VERIFIED,
         ).values_list("id_number_index", flat=True)
         indexes.update(index for index in people if index)
     return frozenset(indexes)
@@ -133,3 +135,16 @@ def shares_of(actor: Any, licence: Licence) -> QuerySet[LicenceShare]:
     """The licence's share links with their view logs, newest first (the licence must be the actor's)."""
     licence = licence_for_holder(actor, licence.pk)
     return LicenceShare.objects.filter(licence=licence).select_related("created_by").prefetch_related("views")
+
+
+def share_for_holder(actor: Any, pk: int) -> LicenceShare:
+    """One share link of a licence in the actor's wallet, or ``NotFound``."""
+    indexes = holder_indexes(actor)
+    link = (
+        LicenceShare.objects.filter(pk=pk, licence__holder_index__in=sorted(indexes)).select_related("licence").first()
+        if indexes
+        else None
+    )
+    if link is None:
+        raise NotFound(_("No such share link."))
+    return link
