@@ -84,8 +84,9 @@ def _completed(definition: HandlingDefinition, data: Mapping[str, Any]) -> dict[
 def _apply(actor: User, version: ItemVersion, *, agency_id: int | None = None) -> Case:
     case = services.start_application(actor=actor, version=version, agency_id=agency_id)
     case = services.save_draft(actor=actor, case=case, data=_completed(handling_for(version), case.data))
+    filled = set(case.materials.values_list("slot", flat=True))  # e-licences attached when the draft opened
     for slot, material in enumerate(services.material_slots(case)):
-        if not material.get("required"):
+        if not material.get("required") or slot in filled:
             continue
         if services.pledgeable(material):
             services.pledge_material(actor=actor, case=case, slot=slot)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from yiwang.cases import services as cases
@@ -98,3 +100,25 @@ def test_an_expired_annotation_is_a_pre_review_finding(
     submitted = cases.submit(actor=citizen, case=case)
     found = [f for f in submitted.auto_findings if f["code"] == "annotation_expired"]
     assert found and found[0]["slot"] == 1 and found[0]["params"]["until"] == yesterday.isoformat()
+
+
+def test_the_draft_page_offers_the_wallet_and_shows_the_annotation(
+    licence: Licence, citizen: User, enterprise_rep: User, needs_licence: ItemVersion, client: Client
+) -> None:
+    case = cases.start_application(actor=citizen, version=needs_licence)
+    client.force_login(citizen)
+    page = client.get(reverse("portal:draft", args=[case.pk])).content.decode()
+    assert "此件由" in page and "Use this licence" not in page  # zh-Hans first
+    assert 'name="action" value="licence"' in page and f'value="{licence.pk}"' in page
+    # Someone else's draft cannot take this licence through the page either.
+    theirs = cases.start_application(actor=enterprise_rep, version=needs_licence)
+    client.force_login(enterprise_rep)
+    response = client.post(
+        reverse("portal:draft_material", args=[theirs.pk]), {"action": "licence", "slot": "1", "licence": licence.pk}
+    )
+    assert response.status_code == 302 and not theirs.materials.exists()
+    client.force_login(citizen)
+    response = client.post(
+        reverse("portal:draft_material", args=[theirs.pk]), {"action": "licence", "slot": "1", "licence": licence.pk}
+    )
+    assert response.status_code == 404 and not theirs.materials.exists()

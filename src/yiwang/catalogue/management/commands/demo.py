@@ -76,7 +76,23 @@ class Command(BaseCommand):
 
     def _cases(self) -> None:
         from yiwang.cases.demo import load_demo_bundles, load_demo_cases
+        from yiwang.licences import demo as licences_demo
+        from yiwang.registers import demo as registers_demo
 
+        seals, defined = licences_demo.load_demo_pki_and_types()
+        if seals or defined:
+            self.stdout.write(
+                _("Demo licences: %(seals)d department seals, %(types)d licence types.")
+                % {"seals": seals, "types": defined}
+            )
+        elif not licences_demo.render.font_path():
+            self.stdout.write(
+                _("No CJK TrueType font (Debian: fonts-wqy-zenhei): the demo issues no electronic licences.")
+            )
+        # Before the cases: the enterprise's agent then finds the business licence in the enterprise's wallet.
+        licences_demo.load_demo_enterprise_licence(
+            registers_demo.DEMO_ENTERPRISE_USCC, registers_demo.DEMO_ENTERPRISE_NAME
+        )
         bundles, cases = load_demo_bundles(), load_demo_cases()
         if bundles or cases:
             self.stdout.write(
