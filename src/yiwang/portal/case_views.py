@@ -30,6 +30,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBas
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString, mark_safe
@@ -57,6 +58,7 @@ from yiwang.common.masking import mask_name
 from yiwang.identity import acting, authz
 from yiwang.identity.constants import AccountKind
 from yiwang.identity.models import account_of
+from yiwang.licences.models import Licence
 from yiwang.portal.flow import wrap
 from yiwang.portal.labels import language
 from yiwang.portal.views import not_found
@@ -488,6 +490,7 @@ class SlotView:
     fetched_from: str  # "licence", "shared" or ""
     reuse: list[ReuseChoice] = field(default_factory=list)
     correction: list[str] = field(default_factory=list)
+    licences: list[ReuseChoice] = field(default_factory=list)  # e-licences in the applicant's wallet that fit
 
 
 def _reuse_choices(slot_name: str, candidates: Sequence[CaseMaterial]) -> list[ReuseChoice]:
@@ -510,9 +513,21 @@ def _reuse_choices(slot_name: str, candidates: Sequence[CaseMaterial]) -> list[R
     return choices
 
 
+def _licence_choice(licence: Licence) -> ReuseChoice:
+    until = _("long-term") if licence.valid_until is None else date_format(licence.valid_until, "DATE_FORMAT")
+    label = _("%(type)s no. %(serial)s by %(issuer)s (valid until %(until)s)") % {
+        "type": licence.licence_type.name,
+        "serial": licence.serial,
+        "issuer": licence.issuer.name,
+        "until": until,
+    }
+    return ReuseChoice(licence.pk, label)
+
+
 def slot_views(actor: User, case: Case) -> list[SlotView]:
     current = {row.material.slot: row for row in material_rows(case)}
     candidates = services.reusable_materials(actor, case)
+    held = services.licence_candidates(case)
     corrections = _correction_by_slot(case)
     views = []
     for index, slot in enumerate(services.material_slots(case)):
@@ -530,6 +545,7 @@ def slot_views(actor: User, case: Case) -> list[SlotView]:
                 fetched_from=fetched,
                 reuse=_reuse_choices(str(slot.get("name", "")), candidates),
                 correction=corrections.get(index, []),
+                licences=[_licence_choice(licence) for licence in held.get(index, [])],
             )
         )
     return views
@@ -757,7 +773,7 @@ def draft_submit(request: HttpRequest, pk: int) -> HttpResponseBase:
     return redirect("portal:case", number=case.number)
 
 
-MATERIAL_ACTIONS = ("upload", "reuse", "pledge", "remove")
+MATERIAL_ACTIONS = ("upload", "reuse", "licence", "pledge", "remove")
 
 
 @applicant_page
@@ -787,6 +803,12 @@ def draft_material(request: HttpRequest, pk: int) -> HttpResponseBase:
                 raise InvalidInput(_("Choose a material on file."))
             services.reuse_material(actor=user, case=case, slot=slot, material_id=material_id)
             done = _("“%(material)s” is filled with the material on file.")
+        elif action == "licence":
+            licence_id = _int(request.POST.get("licence"))
+            if licence_id is None:
+                raise InvalidInput(_("Choose a licence from your wallet."))
+            services.use_licence(actor=user, case=case, slot=slot, licence_id=licence_id)
+            done = _("“%(material)s” is filled with your electronic licence (an annotated reuse copy).")
         elif action == "pledge":
             if request.POST.get("confirm") != "yes":
                 raise InvalidInput(_("Tick the box to make the pledge."))
