@@ -1,4 +1,4 @@
-"""Quality rules for service guides (STANDARDS.md §4, Q1–Q9) plus Yiwang's own (Y1–Y7).
+"""Quality rules for service guides (STANDARDS.md §4, Q1–Q9) plus Yiwang's own (Y1–Y8).
 
 Rules read an item in the exchange format and report **every** violation at once, each naming its rule
 id, the element (a path into the item) and a translated message. Errors block review and publication;
@@ -53,6 +53,8 @@ class RuleContext:
 
     basic_item: Callable[[str], BasicItemFacts | None] = lambda code: None
     division_known: Callable[[str], bool] = lambda code: True
+    # Whether this platform defines a licence type (licences app); unknown lookups pass.
+    licence_type_defined: Callable[[str], bool] = lambda code: True
     uscc_policy: str = field(default_factory=lambda: settings.YIWANG_USCC_POLICY)
 
 
@@ -434,6 +436,27 @@ def y6_licence_types(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violati
     for element, code in places:
         if code and (not LICENCE_TYPE_RE.match(code) or uscc_problems(code[:18])):
             yield Violation("Y6", element, _("A licence type code is the defining body's USCC followed by 3 digits."))
+
+
+@rule("Y8", _("Licence results name a type this platform issues"))
+def y8_licence_types_defined(item: dict[str, Any], ctx: RuleContext) -> Iterator[Violation]:
+    # A warning, not an error: a result may be issued by a national system; but then approving a case here issues
+    # no electronic licence, which the manager should know before publishing (issue 5).
+    for i, result in enumerate(item.get("results") or []):
+        code = result.get("licence_type_code")
+        if (
+            result.get("kind") == "licence"
+            and code
+            and LICENCE_TYPE_RE.match(code)
+            and not ctx.licence_type_defined(code)
+        ):
+            yield Violation(
+                "Y8",
+                f"results[{i}].licence_type_code",
+                _("Licence type %(code)s is not defined on this platform: approvals will issue no electronic licence.")
+                % {"code": code},
+                WARNING,
+            )
 
 
 @rule("Y7", _("Online depth consistent with handling forms"))

@@ -143,7 +143,16 @@ def rule_context() -> RuleContext:
             divisions[code] = Division.objects.filter(code=code).exists()
         return divisions[code]
 
-    return RuleContext(basic_item=basic_item, division_known=division_known)
+    licence_types: dict[str, bool] = {}
+
+    def licence_type_defined(code: str) -> bool:
+        from yiwang.licences.models import LicenceType  # the licences app builds on the catalogue, not the reverse
+
+        if code not in licence_types:
+            licence_types[code] = LicenceType.objects.filter(code=code, active=True).exists()
+        return licence_types[code]
+
+    return RuleContext(basic_item=basic_item, division_known=division_known, licence_type_defined=licence_type_defined)
 
 
 def check_document(content: dict[str, Any], context: RuleContext | None = None) -> list[Violation]:

@@ -110,6 +110,13 @@ def test_each_rule_catches_its_defect(overrides: dict[str, Any], expected: tuple
     assert expected in rules_hit(item_content(**overrides))
 
 
+def test_y8_warns_of_a_licence_result_this_platform_does_not_issue() -> None:
+    undefined = RuleContext(licence_type_defined=lambda code: code != "11100000000013338W032")
+    found = [v for v in check_item(item_content(), undefined) if v.rule == "Y8"]
+    assert [(v.element, v.severity) for v in found] == [("results[0].licence_type_code", "warning")]
+    assert not [v for v in check_item(item_content(), RuleContext()) if v.rule == "Y8"]
+
+
 def test_immediate_items_pass_q1() -> None:
     item = item_content(
         case_type="1",
