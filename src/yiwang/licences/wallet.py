@@ -97,9 +97,7 @@ def wallet(actor: Any, *, status: str | None = None) -> QuerySet[Licence]:
     if status:
         licences = licences.filter(_status_q(status, timezone.localdate()))
     # Lists show none of the encrypted columns (the holder's code, the licence data): decrypting them is wasted.
-    return (
-        licences.select_related("licence_type", "issuer").defer("data", "holder_code").order_by("-issued_on", "-id")
-    )
+    return licences.select_related("licence_type", "issuer").defer("data", "holder_code").order_by("-issued_on", "-id")
 
 
 def licence_for_holder(actor: Any, pk: int) -> Licence:

@@ -61,6 +61,19 @@ def _type_name(licence: Licence) -> str:
     return licence_type.name_en if not is_chinese() and licence_type.name_en else licence_type.name
 
 
+def _data_rows(licence: Licence) -> list[tuple[str, str]]:
+    """The type's own fields of the licence, labelled in the page's language, in the layout's order."""
+    fields = {str(f["key"]): f for f in licence.licence_type.fields}
+    keys = (licence.licence_type.layout or {}).get("rows") or list(fields)
+    english = not is_chinese()
+    rows = []
+    for key in keys:
+        field = fields.get(str(key), {})
+        label = str((english and field.get("label_en")) or field.get("label") or key)
+        rows.append((label, str((licence.data or {}).get(key, ""))))
+    return rows
+
+
 @dataclass(frozen=True)
 class LicenceRow:
     licence: Licence
@@ -131,6 +144,8 @@ class ShareForm(forms.Form):
         min_value=sharing.MIN_DAYS,
         max_value=sharing.MAX_DAYS,
         initial=sharing.DEFAULT_DAYS,
+        # A text box with a numeric keypad: the portal styles text inputs, and browsers' spinners help nobody here.
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
 
@@ -159,7 +174,6 @@ def _share_rows(user: User, licence: Licence) -> list[ShareRow]:
 
 def _render_detail(request: HttpRequest, licence: Licence, form: ShareForm, status: int = 200) -> HttpResponse:
     user = _user(request)
-    document = issuance.document(licence)
     new_share_id = request.session.pop(NEW_SHARE_KEY, None)
     shares = _share_rows(user, licence)
     row = _row(licence)
@@ -170,7 +184,7 @@ def _render_detail(request: HttpRequest, licence: Licence, form: ShareForm, stat
             "nav": "licences",
             "row": row,
             "licence": licence,
-            "document": document,
+            "data_rows": _data_rows(licence),
             # Numbers that identify a person are masked on every page (portal.account_views), the holder's own
             # included; the sealed file carries the full number for whoever the holder gives it to.
             "holder_code": mask_id_number(licence.holder_code)
