@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from yiwang.notifications import views as notification_views
-from yiwang.workbench import case_urls, views
+from yiwang.workbench import case_urls, licence_urls, views
 
 app_name = "workbench"
 urlpatterns = [
@@ -17,4 +17,5 @@ urlpatterns = [
     path("messages/", notification_views.workbench_messages, name="messages"),
     path("messages/read/", notification_views.workbench_mark_read, name="messages_read"),
     *case_urls.urlpatterns,
+    *licence_urls.urlpatterns,
 ]

@@ -63,6 +63,12 @@ TASKS = [
         gettext_lazy("Service items in force and staff in each area of your region."),
     ),
     Task(
+        "licences.manage",
+        "workbench:licences",
+        gettext_lazy("Licences issued by my department"),
+        gettext_lazy("Suspend, reinstate, revoke, re-issue or change the electronic licences your department issued."),
+    ),
+    Task(
         audit_selectors.READ,
         "workbench:audit",
         gettext_lazy("Audit log"),

@@ -87,11 +87,14 @@ def test_staff_must_pass_the_second_factor_first(client: Client, reviewer_a: Use
     ("persona", "expected"),
     [
         ("clerk", {"workbench:items", "workbench:persons"}),
-        ("reviewer_a", {"workbench:items", "workbench:persons"}),
+        ("reviewer_a", {"workbench:items", "workbench:persons", "workbench:licences"}),
         ("manager", {"workbench:items"}),
         ("supervisor", {"workbench:region"}),
         ("auditor", {"workbench:audit"}),
-        ("admin", {"workbench:items", "workbench:persons", "workbench:region", "workbench:audit"}),
+        (
+            "admin",
+            {"workbench:items", "workbench:persons", "workbench:region", "workbench:licences", "workbench:audit"},
+        ),
     ],
 )
 def test_the_home_page_lists_what_the_role_can_do(
