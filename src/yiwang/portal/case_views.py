@@ -877,6 +877,13 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponseBase:
         "delivery_label": case.get_delivery_method_display(),
         "outcome_label": case.get_outcome_display() if case.outcome else "",
         "bundle": case.bundle_application,
+        # The licence the approval issued (decision 0011): its page in the wallet, with the sealed file.
+        "licence": Licence.objects.filter(case=case)
+        .only("pk", "identifier", "licence_type__name")
+        .select_related("licence_type")
+        .first()
+        if case.outcome == "approved"
+        else None,
     }
     return render(request, "portal/cases/case.html", context)
 

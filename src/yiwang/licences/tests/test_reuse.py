@@ -122,3 +122,10 @@ def test_the_draft_page_offers_the_wallet_and_shows_the_annotation(
         reverse("portal:draft_material", args=[theirs.pk]), {"action": "licence", "slot": "1", "licence": licence.pk}
     )
     assert response.status_code == 404 and not theirs.materials.exists()
+
+
+def test_the_case_page_links_to_the_licence_in_the_wallet(licence: Licence, citizen: User, client: Client) -> None:
+    assert licence.case is not None
+    client.force_login(citizen)
+    page = client.get(reverse("portal:case", args=[licence.case.number])).content.decode()
+    assert reverse("wallet:licence", args=[licence.pk]) in page and licence.identifier in page
