@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("yiwang.catalogue.api.urls")),
     path("api/v1/", include("yiwang.identity.api.urls")),
     path("api/v1/", include("yiwang.cases.api.urls")),
+    path("api/v1/", include("yiwang.licences.api.urls")),
     # Trust anchors for verifiers (root certificate, CRL): the same bytes in every language, at the address the
     # certificates name.
     path("licences/", include("yiwang.licences.urls")),
@@ -37,6 +38,8 @@ urlpatterns += i18n_patterns(
     path("workbench/", include("yiwang.workbench.urls")),
     # The licence wallet (licences/wallet/…) and public share links (licences/s/<token>/).
     path("licences/", include("yiwang.licences.wallet_urls")),
+    # Public verification of licences (licences/verify/, and licences/v/<identifier>/ that every QR code opens).
+    path("licences/", include("yiwang.licences.public_urls")),
     path("", include("yiwang.portal.urls")),
     prefix_default_language=False,
 )

@@ -31,7 +31,6 @@ TONES = {
     Verdict.INVALID: "bad",
     Verdict.UNKNOWN: "neutral",
 }
-IDENTIFIER_MAX = 200  # an identifier is under 90 characters; anything far longer is not one
 
 
 def _page(request: HttpRequest, status: int = 200, **context: Any) -> HttpResponse:
@@ -47,8 +46,7 @@ def _throttled(request: HttpRequest) -> HttpResponse | None:
     response = _page(
         request,
         status=429,
-        throttled=_("Too many verifications from your address. Please wait %(minutes)d minutes and try again.")
-        % {"minutes": max(1, (wait + 59) // 60)},
+        throttled=verification.throttled_message(wait),
     )
     response["Retry-After"] = str(wait)
     return response
@@ -84,7 +82,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         return _result(request, found, source="file")
     if "identifier" not in request.GET:
         return _page(request)
-    identifier = request.GET["identifier"].strip()[:IDENTIFIER_MAX]
+    identifier = request.GET["identifier"].strip()[: verification.IDENTIFIER_MAX]
     if not identifier:
         return _page(request, status=400, identifier_error=_("Type the licence identifier."))
     return _by_identifier(request, identifier)
@@ -94,7 +92,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 @require_safe
 def by_identifier(request: HttpRequest, identifier: str) -> HttpResponse:
     """What the QR code on a licence opens: the verdict on its identifier."""
-    return _by_identifier(request, identifier[:IDENTIFIER_MAX])
+    return _by_identifier(request, identifier[: verification.IDENTIFIER_MAX])
 
 
 def _by_identifier(request: HttpRequest, identifier: str) -> HttpResponse:

@@ -31,7 +31,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from yiwang.common.masking import mask_id_number, mask_name
 from yiwang.licences import pki, render, sealing, services
-from yiwang.licences.constants import HolderKind, Purpose, Verdict
+from yiwang.licences.constants import HolderKind, KeyStatus, Purpose, Verdict
 from yiwang.licences.models import Licence, SigningCertificate
 from yiwang.licences.selectors import Verification, verify_identifier
 
@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 MAX_PDF_BYTES = 10 * 1024 * 1024
 # PDF readers accept the header anywhere in the first kilobyte (ISO 32000-1, Annex H.3).
 _HEADER_WINDOW = 1024
+# An identifier is under 90 characters; what is typed beyond this is not one, and is not echoed back whole.
+IDENTIFIER_MAX = 200
 
 
 def verify_pdf(data: bytes, *, today: dt.date | None = None) -> Verification:
@@ -55,8 +57,9 @@ def verify_pdf(data: bytes, *, today: dt.date | None = None) -> Verification:
     if root is None:
         # Nothing issued here can be checked without the platform's CA; nothing has been issued without it either.
         return Verification(Verdict.UNKNOWN, reason=_("This platform does not seal licences yet."))
+    crl = services.published_crl()
     try:
-        check = sealing.check_pdf(data, root=root, crl_der=services.published_crl())
+        check = sealing.check_pdf(data, root=root, crl_der=crl)
     except Exception:  # a stranger's file meets a PDF parser: any failure to read it is an answer
         logger.warning("licence verification could not read an uploaded PDF", exc_info=True)
         return Verification(Verdict.INVALID, reason=_("The file could not be read as a PDF."))
@@ -102,8 +105,10 @@ def _identifier_in(data: bytes) -> str | None:
     """The identifier in the document information (``render.IDENTIFIER_KEY``): "" when there is none, None when
     the file cannot be read. Read from the last revision, which an intact seal covers (``check_pdf``)."""
     try:
-        info = PdfFileReader(io.BytesIO(data), strict=False).trailer_view.get("/Info")
-        value = info.get_object().get(render.IDENTIFIER_KEY) if isinstance(info, generic.PdfObject) else None
+        info = PdfFileReader(io.BytesIO(data), strict=False).trailer_view["/Info"]
+        value = info[render.IDENTIFIER_KEY] if isinstance(info, generic.DictionaryObject) else None
+    except KeyError:
+        return ""
     except Exception:  # as in verify_pdf: an unreadable file is an answer, not an error
         return None
     return str(value) if isinstance(value, generic.TextStringObject | generic.ByteStringObject) else ""
@@ -123,7 +128,12 @@ _ROOTS: dict[str, x509.Certificate] = {}
 
 
 def _root_certificate() -> x509.Certificate | None:
-    row = services.active_root()
+    # Only the certificate: a public request has no business decrypting the CA's private key.
+    row = (
+        SigningCertificate.objects.filter(purpose=Purpose.ROOT, status=KeyStatus.ACTIVE)
+        .only("serial", "certificate_pem")
+        .first()
+    )
     if row is None:
         return None
     certificate = _ROOTS.get(row.serial)
@@ -147,7 +157,9 @@ def mask_holder_name(name: str, kind: str) -> str:
 
 def _reason(verification: Verification) -> str:
     if verification.reason:
-        return str(verification.reason)
+        # An identifier's fault comes as the tail of a sentence ("the check character does not match; …").
+        text = str(verification.reason)
+        return text[:1].upper() + text[1:]
     licence = verification.licence
     verdict = verification.verdict
     if verdict == Verdict.UNKNOWN:
@@ -236,3 +248,10 @@ def take_slot(address: str, *, now: float | None = None) -> int:
     if used <= limit:
         return 0
     return max(1, int((window + 1) * period - now))
+
+
+def throttled_message(wait: int) -> str:
+    """What the page and the API say to an address over the limit (``wait`` seconds from ``take_slot``)."""
+    return _("Too many verifications from your address. Please wait %(minutes)d minutes and try again.") % {
+        "minutes": max(1, (wait + 59) // 60)
+    }
