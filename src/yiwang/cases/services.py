@@ -1608,6 +1608,7 @@ def decide(*, actor: Any, task: CaseTask | int, outcome: str, reasons: str = "")
             # The licence is issued in the decision's transaction: both commit or neither (issue 5). A department
             # without a seal is refused here, before anything is written.
             licence = issuance.issue_for_case(case, actor=actor)
+            named: dict[str, Any] = {"licence_identifier": licence.identifier} if licence else {}
             notice = _issue(
                 case,
                 NoticeKind.APPROVAL,
@@ -1616,7 +1617,7 @@ def decide(*, actor: Any, task: CaseTask | int, outcome: str, reasons: str = "")
                 result_name=_result_name(case),
                 reasons=reasons,
                 delivery_method=case.delivery_method,
-                **({"licence_identifier": licence.identifier} if licence else {}),
+                **named,
             )
         else:
             notice = _issue(

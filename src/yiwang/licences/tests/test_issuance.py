@@ -4,13 +4,16 @@ refused, with nothing changed, when the department cannot seal."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 from django.contrib.auth.models import User
+from django.test import override_settings
 
 from yiwang.audit.models import AuditRecord
 from yiwang.cases import services as cases
@@ -28,7 +31,7 @@ from yiwang.workbench.tests import case_world
 pytestmark = pytest.mark.django_db
 
 
-def _root() -> pki.x509.Certificate:
+def _root() -> x509.Certificate:
     root = services.active_root()
     assert root is not None
     return pki.certificate_from_pem(root.certificate_pem)
@@ -53,7 +56,7 @@ def test_approval_issues_a_sealed_licence_in_the_same_flow(licence: Licence, cit
     assert licence.data["address"] == case.data["address"] and licence.data["holder"] == case.applicant_name
     assert licence.status == LicenceStatus.VALID and licence.valid_until is None  # the type is long-term
     pdf = issuance.sealed_bytes(licence)
-    assert pdf.startswith(b"%PDF") and issuance.hashlib.sha256(pdf).hexdigest() == licence.sha256
+    assert pdf.startswith(b"%PDF") and hashlib.sha256(pdf).hexdigest() == licence.sha256
     # The approval notice names the licence.
     approval = Notice.objects.filter(case=case, kind="approval").get()
     assert approval.content["licence_identifier"] == licence.identifier
@@ -106,7 +109,7 @@ def test_a_department_without_a_seal_cannot_approve_and_nothing_changes(
     cases.complete_step(actor=reviewer_a, task=case_world.open_task(case, StepCode.REVIEW), opinion="同意")
     task = case_world.open_task(case, StepCode.DECIDE)
     before = Case.objects.get(pk=case.pk)
-    with pytest.raises(InvalidTransition, match="no electronic seal"):
+    with pytest.raises(InvalidTransition, match="没有电子印章"):
         cases.decide(actor=reviewer_a, task=task, outcome="approved")
     after = Case.objects.get(pk=case.pk)
     assert (after.status, after.revision, after.outcome) == (before.status, before.revision, "")
@@ -128,7 +131,7 @@ def test_an_enterprise_licence_names_the_enterprise_by_its_code(enterprise_licen
     )
 
 
-def test_no_font_is_a_clear_refusal(settings: object, department_a: Organisation) -> None:
-    settings.YIWANG_LICENCE_FONT = "/nonexistent/font.ttf"
-    with pytest.raises(render.NoLicenceFont, match="fonts-wqy-zenhei"):
+def test_no_font_is_a_clear_refusal(department_a: Organisation) -> None:
+    with override_settings(YIWANG_LICENCE_FONT="/nonexistent/font.ttf"), pytest.raises(render.NoLicenceFont) as refused:
         render.font()
+    assert "fonts-wqy-zenhei" in str(refused.value.message)

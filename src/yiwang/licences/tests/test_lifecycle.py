@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from yiwang.audit.models import AuditRecord
 from yiwang.common.errors import InvalidInput, InvalidTransition, PermissionDenied
-from yiwang.licences import identifiers, issuance, lifecycle, sealing, selectors, services
+from yiwang.licences import identifiers, issuance, lifecycle, pki, sealing, selectors, services
 from yiwang.licences.constants import LicenceStatus, Verdict
 from yiwang.licences.models import Licence, LicenceType
 from yiwang.notifications.models import Message
@@ -77,7 +77,7 @@ def test_reissue_makes_the_next_version_and_the_old_one_superseded(
     root = services.active_root()
     assert root is not None
     check = sealing.check_pdf(
-        issuance.sealed_bytes(new), root=issuance.pki.certificate_from_pem(root.certificate_pem), crl_der=None
+        issuance.sealed_bytes(new), root=pki.certificate_from_pem(root.certificate_pem), crl_der=None
     )
     assert check.verdict == sealing.VALID
     assert _messages(citizen, "licence.new_version") == 1

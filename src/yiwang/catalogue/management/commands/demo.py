@@ -77,6 +77,7 @@ class Command(BaseCommand):
     def _cases(self) -> None:
         from yiwang.cases.demo import load_demo_bundles, load_demo_cases
         from yiwang.licences import demo as licences_demo
+        from yiwang.licences import render
         from yiwang.registers import demo as registers_demo
 
         seals, defined = licences_demo.load_demo_pki_and_types()
@@ -85,7 +86,7 @@ class Command(BaseCommand):
                 _("Demo licences: %(seals)d department seals, %(types)d licence types.")
                 % {"seals": seals, "types": defined}
             )
-        elif not licences_demo.render.font_path():
+        elif render.font_path() is None:
             self.stdout.write(
                 _("No CJK TrueType font (Debian: fonts-wqy-zenhei): the demo issues no electronic licences.")
             )
