@@ -136,7 +136,7 @@ def test_a_suspended_licence_cannot_be_shared(licence: Licence, citizen: User, r
     lifecycle.suspend(actor=reviewer_a, licence=licence, reason="核查")
     with pytest.raises(InvalidTransition) as refused:
         sharing.share(actor=citizen, licence=licence, purpose="银行开户")
-    assert "Only a valid licence can be shared" in str(refused.value.message)
+    assert "只有有效的电子证照可以分享" in str(refused.value.message)
     response = signed_in(citizen).post(reverse("wallet:share", args=[licence.pk]), {"purpose": "银行开户", "days": "7"})
     assert response.status_code == 400
     _nothing_shared()
