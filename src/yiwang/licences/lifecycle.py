@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from yiwang.audit import services as audit
 from yiwang.common.errors import InvalidInput, InvalidTransition, invalid_field
 from yiwang.identity import authz
+from yiwang.identity.constants import RealNameStatus
 from yiwang.identity.models import Agency, Enterprise
 from yiwang.licences import issuance
 from yiwang.licences.constants import HolderKind, LicenceStatus
@@ -70,7 +71,14 @@ kinds.register(
 def holders(licence: Licence) -> list[User]:
     """Who receives news of a licence: the person it names, or the enterprise's representative and its agents."""
     if licence.holder_kind == HolderKind.PERSON:
-        return list(User.objects.filter(account__id_number_index=licence.holder_index, is_active=True))
+        # A verified account only, as the wallet: an unverified one has not proved the ID number is theirs.
+        return list(
+            User.objects.filter(
+                account__id_number_index=licence.holder_index,
+                account__real_name_status=RealNameStatus.VERIFIED,
+                is_active=True,
+            )
+        )
     enterprise = Enterprise.objects.filter(uscc=licence.holder_code).first()
     if enterprise is None:
         return []
