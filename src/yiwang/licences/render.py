@@ -214,7 +214,8 @@ def render(doc: LicenceDocument) -> bytes:
         y -= 6
 
     # Bottom block: issuer, date and seal on the right; QR code and identifier on the left.
-    _seal_mark(canvas, font_name, doc.issuer_name, right - 30 * mm, 62 * mm)
+    # Over the issuer and date, as a paper seal sits (its own text clear of theirs).
+    _seal_mark(canvas, font_name, doc.issuer_name, right - 30 * mm, 68 * mm)
     canvas.setFillColor(black)
     canvas.setFont(font_name, 12)
     canvas.drawRightString(right - 5 * mm, 48 * mm, doc.issuer_name)
