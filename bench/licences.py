@@ -17,6 +17,9 @@ start together and share the N calls between them:
   (``verification.verify_pdf`` on the sealed file as it would be uploaded), ``seal`` (``sealing.check_pdf`` alone: the
   cryptography, no database). Every answer must be ``valid``; anything else is counted as an error.
 - ``profile``: one process; the queries of one issuance and where its CPU goes (cProfile).
+- ``sizes``: no database; seals (and checks) a page with certificates of every size — their organisation name
+  1–256 bytes long, three seals each, both algorithms — and reports the slowest: asn1crypto's cost depends on
+  whether some length in the container ends in the byte 0x80 (``sealing._frozen``).
 - ``info``: machine, database, data.
 - ``all``: info, issue with 1 and 2 workers, each kind of verification with 1 and 2; ``--doc`` writes the results
   into docs/performance.md between the markers of the licences section.
@@ -59,7 +62,7 @@ SEALING: ModuleType  # the sealing module measured (``--sealing``), set in main(
 
 def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["issue", "verify", "profile", "info", "all"])
+    parser.add_argument("command", choices=["issue", "verify", "profile", "sizes", "info", "all"])
     parser.add_argument("--count", type=int, default=1000, help="licences issued, or verified, per run")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (issue, verify)")
     parser.add_argument("--kind", choices=KINDS, default="identifier", help="what is verified (verify)")
@@ -412,6 +415,84 @@ def profile(w: World, calls: int) -> str:
     return "\n".join(lines)
 
 
+def sizes(seals: int = 3) -> str:
+    """The slowest seal and check over certificates of every size (see the module docstring)."""
+    import datetime as dt
+
+    from yiwang.licences import pki, render
+
+    sealing: Any = SEALING
+    now = dt.datetime.now(dt.UTC)
+    page = render.render(
+        render.LicenceDocument(
+            title="营业执照",
+            identifier="1.2.156.3005.2.11100000000013338W032.11330105002500287C.20260000000001.001.X",
+            serial="20260000000001",
+            holder_label="名称",
+            holder_name="杭州西湖示例餐饮管理有限公司",
+            holder_code_label="统一社会信用代码",
+            holder_code="91330106MA2B0XYZ0J",
+            rows=[("经营范围", "餐饮服务")],
+            issuer_name="杭州市西湖区市场监督管理局",
+            issued_on=now.date(),
+            valid_from=now.date(),
+            valid_until=None,
+            verify_url="https://example.invalid/licences/v/x/",
+        )
+    )
+    lines = []
+    for algorithm in pki.ALGORITHMS:
+        root_key, seal_key, tsa_key = (pki.new_key(algorithm) for _ in range(3))
+        root = pki.root_certificate(
+            root_key, name="一网通办根证书", serial=pki.random_serial(), validity=pki.Validity.years_from(now, 20)
+        )
+        crl = pki.crl_to_der(
+            pki.revocation_list(
+                issuer=root,
+                issuer_key=root_key,
+                revoked=[],
+                number=1,
+                this_update=now,
+                next_update=now + dt.timedelta(days=7),
+            )
+        )
+        seal_ms: list[float] = []
+        check_ms: list[float] = []
+        for n in range(1, 257):
+            certificates = [
+                pki.issued_certificate(
+                    issuer=root,
+                    issuer_key=root_key,
+                    public_key=key.public_key(),
+                    common_name="电子印章",
+                    organisation="O" * n,
+                    uscc="" if key is tsa_key else "11330105002500287C",
+                    serial=pki.random_serial(),
+                    validity=pki.Validity(now - dt.timedelta(hours=1), now + dt.timedelta(days=365)),
+                    crl_url="http://127.0.0.1:8000/licences/pki/crl.der",
+                    time_stamping=key is tsa_key,
+                )
+                for key in (seal_key, tsa_key)
+            ]
+            keys = sealing.SealingKeys(certificates[0], seal_key, certificates[1], tsa_key, root)
+            sealing.seal_pdf(page, keys)  # the key set's signers
+            for _ in range(seals):
+                began = time.process_time()
+                sealed = sealing.seal_pdf(page, keys)
+                seal_ms.append(1000 * (time.process_time() - began))
+                began = time.process_time()
+                verdict = sealing.check_pdf(sealed, root=root, crl_der=crl).verdict
+                check_ms.append(1000 * (time.process_time() - began))
+                if verdict != "valid":
+                    sys.exit(f"{algorithm}, organisation of {n} bytes: the seal is {verdict}")
+        lines.append(
+            f"{algorithm}: {len(seal_ms)} seals, CPU ms median {statistics.median(seal_ms):.1f}, slowest "
+            f"{max(seal_ms):.1f}, over 50 ms: {sum(ms > 50 for ms in seal_ms)}; checks median "
+            f"{statistics.median(check_ms):.1f}, slowest {max(check_ms):.1f}"
+        )
+    return "\n".join(lines)
+
+
 def info(w: World) -> dict[str, Any]:
     from django.db import connection
 
@@ -426,7 +507,10 @@ def info(w: World) -> dict[str, Any]:
     else:
         import sqlite3
 
-        database = f"SQLite {sqlite3.sqlite_version} (embedded), file {connection.settings_dict['NAME']}"
+        # Named relative to the repository: the results are committed, and this machine's paths mean nothing elsewhere.
+        name = Path(str(connection.settings_dict["NAME"])).resolve()
+        shown = name.relative_to(ROOT) if name.is_relative_to(ROOT) else name.name
+        database = f"SQLite {sqlite3.sqlite_version} (embedded), file {shown}"
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -506,6 +590,8 @@ def main(argv: Sequence[str]) -> None:
         emit(_describe_info(details))
     if args.command == "profile":
         print(profile(w, args.calls))
+    if args.command == "sizes":
+        print(sizes())
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
     runs: list[tuple[str, str, int]] = []

@@ -22,11 +22,10 @@ Keys are held as ``cryptography`` objects and used directly (``_KeySigner``): py
 the key for every signature, which for RSA-3072 re-validates it (~65 ms each, four times per seal) and made a seal
 cost 330–630 ms of CPU instead of ~80 ms (docs/performance.md).
 
-Speed (issue 5's bench, docs/performance.md "Licences"): a seal costs ~9 ms of CPU (ECDSA; ~12 ms RSA-3072), a
-check ~15–20 ms. What got it there, each measured alone: the signed attributes that never change built once per
-signer, as DER (``_FixedAttribute``, ``_signers``: 35 → 9 ms); no root certificates in the container and a
-counted, tight placeholder for it (``_KeySigner``, ``_reserved``: −3 to −4 ms per check, files 7 KB smaller);
-one validation pass per check instead of two (``check_pdf``: −35 %).
+Speed (issue 5's bench, docs/performance.md "Licences"): a seal costs ~6 ms of CPU (ECDSA P-256; ~12 ms RSA-3072)
+where it cost ~30–36 ms, a check ~14–18 ms where it cost ~29–36 ms. Each measure below says what it saved, measured
+alone (CPU, interleaved runs in one process); most of the cost was asn1crypto encoding the same structures again
+and again (``_frozen``).
 """
 
 from __future__ import annotations
@@ -99,17 +98,18 @@ class SealingKeys:
 
 
 def _frozen(value: _Value) -> _Value:
-    """``value`` as a parser would give it, and encoding as those bytes for as long as nobody changes it.
+    """``value`` as a parser would give it, encoding as those bytes for as long as nobody changes it.
 
-    asn1crypto encodes structures it built (rather than parsed) again every time their encoding is asked for, and
+    asn1crypto encodes a structure it built (rather than parsed) again every time its encoding is asked for, and
     each level asks its children twice, so the cost doubles with every level of built values (wbond/asn1crypto#256);
-    and it takes any length whose last byte is 0x80 (1,152 or 2,176 bytes…) for BER's indefinite length and then
-    re-encodes that structure and everything below it on every encoding, also exponentially (#249). Whether a seal
-    met a length ending in 0x80 depended on the certificates' names and the signature's length: sweeping the
-    organisation name of the certificates over 1–256 bytes, some seals took 1–35 s instead of 7 ms — the code before
-    this one too (12 s). A frozen value is loaded from its DER and encodes as those bytes, so an encoding stops there;
-    pyHanko gets one for every part it assembles (``_KeySigner``), and the longest chain of built values above them
-    is four levels (the container pyHanko wraps around them).
+    and it takes a length whose last byte is 0x80 (1,152 or 2,176 bytes…) for BER's indefinite length, and then
+    encodes that structure and everything below it again, forced, on every encoding (#249). Whether a seal met such
+    a length depended on the certificates' names and the signatures' lengths: with the organisation name of the
+    certificates swept over 1–256 bytes (``bench/licences.py sizes``, 768 seals per algorithm), the slowest seal took
+    14.2 s (ECDSA) and 15.5 s (RSA-3072) at a263be2, ~0.1 s here without frozen values, 19 and 24 ms with them
+    (median 9 and 12 ms). A frozen value is loaded from its DER and encodes as those bytes, so no encoding goes below
+    it; pyHanko gets one for every part it assembles (``_KeySigner``), and above them at most the four levels of the
+    container it wraps around them.
     """
     kind = type(value)
     frozen = _FROZEN.get(kind)
@@ -132,13 +132,10 @@ def _dump_frozen(self: Any, force: bool = False) -> bytes:
 
 
 class _FixedAttribute(CMSAttributeProvider):
-    """A signed attribute that is the same in every signature of one signer, kept as DER.
-
-    asn1crypto re-encodes a value it built (rather than parsed) every time its encoding is asked for, and each
-    level of a structure asks its children twice, so the cost doubles with depth: the 238-byte ESS
-    signing-certificate attribute, 12 levels deep, cost ~2.4 ms per encoding and was encoded several times per
-    signature. Loaded from DER, it keeps its bytes. Measured (ECDSA, CPU, interleaved): a seal 30 → 18 ms.
-    """
+    """A signed attribute that is the same in every signature of one signer, built once and kept frozen: pyHanko's
+    providers build the ESS signing-certificate attribute — 12 levels deep — for every signature, and its encoding
+    alone cost ~2.4 ms, several times per signature (see ``_frozen``). Measured: a seal 23.6 → 6.1 ms (ECDSA),
+    31.1 → 11.7 ms (RSA-3072)."""
 
     def __init__(self, attribute: cms.CMSAttribute) -> None:
         self._attribute = _frozen(attribute)
@@ -148,26 +145,31 @@ class _FixedAttribute(CMSAttributeProvider):
 
 
 def _certificate_id(certificate: asn1_x509.Certificate) -> tsp.SigningCertificateV2:
-    """The ESS signing-certificate-v2 value (RFC 5035) naming ``certificate`` by its SHA-256 hash alone.
+    """The ESS signing-certificate-v2 value (RFC 5035) naming ``certificate`` by its SHA-512 hash alone.
 
     Without ``issuerSerial``, as the CAdES baseline profile asks (ETSI EN 319 122-1, 6.3 g: "The issuerSerial field
-    should not be included"), where pyHanko's ``as_signing_certificate_v2`` includes it: the hash binds the
-    certificate; the issuer's name and serial are only a hint. Verifiers gain most: pyHanko compares that name to the
-    certificate's through asn1crypto's LDAP string preparation of every attribute — slow for a Chinese name, and
-    done for each signature. Measured (CPU, 120 interleaved runs): a check 16.4 → 15.2 ms (ECDSA), 17.9 → 15.9 ms
-    (RSA-3072); the container is 280 bytes shorter.
+    should not be included"; pyHanko's ``as_signing_certificate_v2`` includes it): the hash binds the certificate,
+    the issuer's name and serial were only a hint, and pyHanko's verifier compares that name through asn1crypto's
+    LDAP string preparation, slow for a Chinese name. A check 15.4 → 14.4 ms (ECDSA), 20.4 → 18.1 ms (RSA-3072).
+
+    SHA-512 rather than SHA-256, because DER leaves the default (SHA-256) out, and asn1crypto, parsing it back,
+    builds the default — which marks the structure and every one above it as changed, to be encoded again (see
+    ``_frozen``) whenever they are: the signed attributes, the signer info, the container. With SHA-512 written
+    out they stay parsed. With SHA-256 one key set's seals took 57.7 ms at the median instead of 6.1 ms, and the
+    sweep of ``_frozen`` found a seal of 11.4 s.
     """
-    digest = hashes.Hash(hashes.SHA256())
+    digest = hashes.Hash(hashes.SHA512())
     digest.update(certificate.dump())
     return tsp.SigningCertificateV2(
-        {"certs": [tsp.ESSCertIDv2({"hash_algorithm": {"algorithm": "sha256"}, "cert_hash": digest.finalize()})]}
+        {"certs": [tsp.ESSCertIDv2({"hash_algorithm": {"algorithm": "sha512"}, "cert_hash": digest.finalize()})]}
     )
 
 
 class _FixedAttributes(SignedAttributeProviderSpec):
     """The signed attributes pyHanko's default specs give our two kinds of signature, built once per signer: the
-    ESS signing-certificate identifier (PAdES requires it; RFC 5816 for time-stamp tokens) and, on time-stamp
-    tokens, RFC 6211 algorithm protection. Content type and message digest are added by pyHanko per signature."""
+    ESS signing-certificate identifier (PAdES requires it; RFC 5816 for time-stamp tokens; ours is
+    ``_certificate_id``) and, on time-stamp tokens, RFC 6211 algorithm protection. Content type and message digest
+    are added by pyHanko per signature."""
 
     def __init__(self, signer: signers.Signer, *, algorithm_protection: bool) -> None:
         self._signer = signer
@@ -192,9 +194,10 @@ class _FixedAttributes(SignedAttributeProviderSpec):
 
 class _KeySigner(signers.SimpleSigner):
     """pyHanko's signer with the key kept as a ``cryptography`` object (see the module docstring), its fixed signed
-    attributes built once (``_FixedAttributes``), and only its own certificate in the container: verifiers hold the
-    root (pyHanko's trust roots, pdfsig's NSS database), so carrying it — twice, with the time-stamp token's — only
-    made every file 900 bytes longer and every check read and compare two more certificates."""
+    attributes built once (``_FixedAttributes``), the parts it assembles frozen (``_frozen``), and only its own
+    certificate in the container: verifiers hold the root (pyHanko's trust roots, pdfsig's NSS database), so
+    carrying it — twice, with the time-stamp token's — made every file 1.8 KB longer and every check read and
+    compare two more certificates: a check 16.0 → 14.4 ms (ECDSA), 22.9 → 18.1 ms (RSA-3072)."""
 
     def __init__(self, certificate: x509.Certificate, key: PrivateKey, *, time_stamps: bool = False) -> None:
         super().__init__(
@@ -249,14 +252,15 @@ class PlatformTimeStamper(TimeStamper):
         content = cms.EncapsulatedContentInfo(
             {"content_type": "tst_info", "content": cms.ParsableOctetString(info.dump())}
         )
-        token = _frozen(await self._signer.async_sign_general_data(content, "sha256", detached=False))
+        token = await self._signer.async_sign_general_data(content, "sha256", detached=False)
         return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token})
 
 
 @functools.lru_cache(maxsize=16)
 def _signers(keys: SealingKeys) -> tuple[_KeySigner, PlatformTimeStamper]:
-    """The signers of a key set, made once per process: their fixed attributes are then built once too (a seal
-    18 → 9 ms). Keys compare by identity, so a rotated or reloaded key set gets new signers."""
+    """The signers of a key set, made once per process, so that their fixed attributes are built once too: a seal
+    11.3 → 6.1 ms (ECDSA), 17.2 → 11.7 ms (RSA-3072). Keys compare by identity: a rotated or reloaded key set gets
+    new signers."""
     signer = _KeySigner(keys.seal_certificate, keys.seal_key)
     return signer, PlatformTimeStamper(_KeySigner(keys.timestamp_certificate, keys.timestamp_key, time_stamps=True))
 
@@ -287,10 +291,10 @@ def _reserved(keys: SealingKeys) -> int:
     pyHanko estimates it by signing the whole thing once as a dry run — time-stamp request included — which was a
     third of a seal's cost. The container holds the seal certificate, the time-stamp token (which holds the
     time-stamp certificate), two signatures, and the root's name twice (each signer info names its certificate by
-    issuer and serial); everything else — attributes, TSTInfo, structure — measured 711–731 bytes over 60 seals of
-    each algorithm, so ``_STRUCTURE`` leaves ~290 to spare. The room is not free: every verifier reads the whole
-    placeholder, and pyHanko reads it one hex digit at a time (~1.4 µs each): the earlier 4 KB margin and the two
-    copies of the root the container no longer carries cost 3–4 ms of every check. Hex in the file: twice the bytes.
+    issuer and serial); everything else — attributes, TSTInfo, structure — measured 805–825 bytes over 60 seals of
+    each algorithm, and fits 830 with the longest names, so ``_STRUCTURE`` leaves ~200 to spare. The room is not
+    free: every verifier reads the whole placeholder, and pyHanko reads it one hex digit at a time (~1.4 µs each);
+    a 4 KB margin cost a check 19.5 vs 14.4 ms (ECDSA), 23.0 vs 18.1 ms (RSA-3072). Hex in the file: twice the bytes.
     """
     certificates = sum(
         len(c.public_bytes(serialization.Encoding.DER)) for c in (keys.seal_certificate, keys.timestamp_certificate)
@@ -382,8 +386,8 @@ def check_pdf(pdf: bytes, *, root: x509.Certificate, crl_der: bytes | None) -> S
     moment = _stamped_at(signature)
     # One validation answers every question: the time-stamp's time is written in the token, so it can be read first
     # and trust and revocation judged at it in the same pass that checks integrity. It took two passes (integrity
-    # and the token's time, then trust at that time): on the same file, ECDSA 39 → 25 ms, RSA-3072 26 → 18 ms of
-    # CPU. Without a readable time or with a foreign CRL the pass checks integrity only, as the first one did.
+    # and the token's time, then trust at that time): a check 21.1 → 14.4 ms (ECDSA), 27.4 → 18.1 ms (RSA-3072).
+    # Without a readable time or with a foreign CRL the pass checks integrity only, as the first one did.
     whole = ours and moment is not None
     try:
         status = validate_pdf_signature(
