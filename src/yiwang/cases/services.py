@@ -262,7 +262,7 @@ def start_application(
         # newest valid one; the applicant may pick another or upload instead).
         attached = {}
         for slot, held in licence_candidates(case).items():
-            attached[slot] = _use_licence(case, slot, held[0].pk, fresh=True).source_reference
+            attached[slot] = _use_licence(case, slot, held[0].pk, fresh=True, held=held).source_reference
         audit.record(
             actor=actor,
             action="cases.draft_started",
@@ -568,12 +568,16 @@ def licence_candidates(case: Case) -> dict[int, list[Licence]]:
     }
 
 
-def _use_licence(case: Case, slot: int, licence_id: int, *, fresh: bool = False) -> CaseMaterial:
+def _use_licence(
+    case: Case, slot: int, licence_id: int, *, fresh: bool = False, held: Sequence[Licence] | None = None
+) -> CaseMaterial:
+    """``held``: the slot's candidates when the caller has just read them (a draft opening), so not read again."""
     entry = _slot(case, slot)
     code = entry.get("licence_type_code")
     if not code:
         raise invalid_field("slot", _("No electronic licence can stand in for this material; provide it."))
-    licence = next((lic for lic in licence_candidates(case).get(slot, []) if lic.pk == licence_id), None)
+    candidates = licence_candidates(case).get(slot, []) if held is None else held
+    licence = next((lic for lic in candidates if lic.pk == licence_id), None)
     if licence is None:
         raise invalid_field("licence", _("No such valid licence of the required type is held by this applicant."))
     # The annotation's own expiry: a reuse copy is not a licence for ever (STANDARDS.md §8).

@@ -76,9 +76,10 @@ def sealing_keys(issuer: Organisation) -> tuple[SigningCertificate, sealing.Seal
     """The issuer's active seal with the time-stamp certificate and root; refused, clearly, when one is missing."""
     rows = {
         (row.purpose, row.organisation_id): row
-        for row in SigningCertificate.objects.filter(status=KeyStatus.ACTIVE).filter(
-            Q(purpose__in=[Purpose.ROOT, Purpose.TIMESTAMP]) | Q(purpose=Purpose.SEAL, organisation=issuer)
-        )
+        # Keys deferred: decrypted only when this key set is not parsed yet (below), not for every licence.
+        for row in SigningCertificate.objects.filter(status=KeyStatus.ACTIVE)
+        .filter(Q(purpose__in=[Purpose.ROOT, Purpose.TIMESTAMP]) | Q(purpose=Purpose.SEAL, organisation=issuer))
+        .defer("private_key")
     }
     seal = rows.get((Purpose.SEAL, issuer.pk))
     timestamp = rows.get((Purpose.TIMESTAMP, None))

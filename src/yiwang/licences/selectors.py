@@ -41,9 +41,15 @@ def verify_identifier(text: str, *, today: dt.date | None = None) -> Verificatio
     )
     if licence is None:
         return Verification(Verdict.UNKNOWN)
+    return Verification(state_of(licence, today), licence)
+
+
+def state_of(licence: Licence, today: dt.date | None = None) -> str:
+    """What a licence is now: its recorded status, or expired when its validity has run out (a date, not a row
+    change: nothing needs to run at midnight for a licence to expire). The one reading for verification and wallet."""
     if licence.status in _BY_STATUS:
-        return Verification(_BY_STATUS[LicenceStatus(licence.status)], licence)
+        return _BY_STATUS[LicenceStatus(licence.status)]
     today = today or timezone.localdate()
     if licence.valid_until is not None and licence.valid_until < today:
-        return Verification(Verdict.EXPIRED, licence)
-    return Verification(Verdict.VALID, licence)
+        return Verdict.EXPIRED
+    return Verdict.VALID

@@ -52,11 +52,12 @@ def crl_url() -> str:
 
 
 def active_root() -> SigningCertificate | None:
-    return SigningCertificate.objects.filter(purpose=Purpose.ROOT, status=KeyStatus.ACTIVE).first()
+    # Without the private key: every public verification asks for the root, and the key column is decrypted on load.
+    return SigningCertificate.objects.filter(purpose=Purpose.ROOT, status=KeyStatus.ACTIVE).defer("private_key").first()
 
 
 def _root_or_refuse() -> tuple[SigningCertificate, x509.Certificate, pki.PrivateKey]:
-    root = active_root()
+    root = SigningCertificate.objects.filter(purpose=Purpose.ROOT, status=KeyStatus.ACTIVE).first()
     if root is None:
         raise InvalidTransition(_("Create the platform's certificate authority first (yiwang licences pki init)."))
     return root, pki.certificate_from_pem(root.certificate_pem), pki.key_from_pem(root.private_key)

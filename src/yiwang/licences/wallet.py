@@ -23,18 +23,12 @@ from yiwang.common.errors import NotFound, invalid_field
 from yiwang.identity import authz
 from yiwang.identity.constants import AccountKind, RealNameStatus
 from yiwang.identity.models import Account, Enterprise, account_of
-from yiwang.licences import issuance
+from yiwang.licences import issuance, selectors
 from yiwang.licences.constants import HolderKind, LicenceStatus, Verdict
 from yiwang.licences.models import Licence, LicenceShare
 
 # The statuses a wallet can be narrowed to: a licence's recorded status, or "expired" (valid, but past its date).
 FILTERS = (Verdict.VALID, Verdict.EXPIRED, Verdict.SUSPENDED, Verdict.REVOKED, Verdict.SUPERSEDED)
-
-_BY_STATUS = {
-    LicenceStatus.SUSPENDED: Verdict.SUSPENDED,
-    LicenceStatus.REVOKED: Verdict.REVOKED,
-    LicenceStatus.SUPERSEDED: Verdict.SUPERSEDED,
-}
 
 
 def holder_indexes(actor: Any) -> frozenset[str]:
@@ -64,14 +58,7 @@ def holder_indexes(actor: Any) -> frozenset[str]:
 
 
 def state_of(licence: Licence, today: dt.date | None = None) -> Verdict:
-    """What the licence is now: its recorded status, or expired when its validity has run out (a date, not a row
-    change: nothing needs to run at midnight for a licence to expire)."""
-    if licence.status in _BY_STATUS:
-        return _BY_STATUS[LicenceStatus(licence.status)]
-    today = today or timezone.localdate()
-    if licence.valid_until is not None and licence.valid_until < today:
-        return Verdict.EXPIRED
-    return Verdict.VALID
+    return Verdict(selectors.state_of(licence, today))
 
 
 def _status_q(status: str, today: dt.date) -> Q:
