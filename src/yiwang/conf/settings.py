@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "yiwang.workbench",
     "yiwang.cases",
     "yiwang.licences",
+    "yiwang.sharing",
     "yiwang.notifications",
 ]
 
@@ -318,6 +319,7 @@ OAUTH2_PROVIDER = {
         "agency": "Enterprise and agency the user acts for",
         "registers:verify": "Verify a person or enterprise against the base registers",
         "catalogue:read": "Read the service catalogue",
+        "sharing:exchange": "Query shared data resources under the department's grants",
     },
     "DEFAULT_SCOPES": ["openid"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("YIWANG_OAUTH_TOKEN_SECONDS", 3600, minimum=60, maximum=86400),
@@ -338,3 +340,9 @@ YIWANG_MATERIAL_MAX_BYTES = env_int(
 YIWANG_MAX_EXTENSION_DAYS = env_int("YIWANG_MAX_EXTENSION_DAYS", 10, minimum=0, maximum=60)
 # Yellow warning when a task or case is this many working days (or fewer) from its deadline.
 YIWANG_WARNING_DAYS = env_int("YIWANG_WARNING_DAYS", 1, minimum=0, maximum=10)
+
+# Data sharing (docs/sharing.md)
+# The platform's Ed25519 key that signs every exchange answer (created on first start for development, like
+# the OIDC key; production mounts it). Its public half is published at /api/v1/sharing/keys.
+YIWANG_SHARING_KEY_FILE = Path(env_str("YIWANG_SHARING_KEY_FILE", str(DATA_DIR / "sharing-signing-key.pem")))
+YIWANG_SHARING_CREATE_KEY = not env_bool("YIWANG_REQUIRE_SECRET_KEY", False)

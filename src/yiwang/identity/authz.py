@@ -85,6 +85,14 @@ ACTIONS: dict[str, Rule] = {
     "cases.handle": _rule(Scope.DEPARTMENT, Role.WINDOW_CLERK, Role.REVIEWER, Role.APPROVER),
     "cases.accept": _rule(Scope.DEPARTMENT, Role.WINDOW_CLERK),
     "cases.supervise": _rule(Scope.REGION, Role.SUPERVISOR),
+    # Data sharing (docs/sharing.md). The resource catalogue is open to the staff of every department; a
+    # department registers its own resources and decides grants on them, and asks for grants for itself.
+    # Grants on the platform's own registers (no provider department) are decided by administrators.
+    "sharing.browse": _rule(Scope.ALL, *STAFF_ROLES),
+    "sharing.provide": _rule(Scope.DEPARTMENT, Role.CATALOGUE_MANAGER, Role.APPROVER),
+    "sharing.consume": _rule(Scope.DEPARTMENT, Role.CATALOGUE_MANAGER, Role.APPROVER),
+    # Reading the whole access log (and checking its chain): auditors.
+    "sharing.audit": _rule(Scope.ALL, Role.AUDITOR),
     # An applicant's own records and those of the principals they act for (agencies, later cases).
     "account.records": Rule(frozenset(), Scope.OWN, persons=True),
 }

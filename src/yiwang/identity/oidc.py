@@ -36,7 +36,7 @@ from yiwang.identity.models_oidc import ClientKind, ClientPolicy, SubjectIdentif
 # Scopes a department system's users grant (authorization code) and scopes a machine client holds itself
 # (client credentials). A client is registered for one kind and may hold only that kind's scopes.
 USER_SCOPES: tuple[str, ...] = ("openid", "profile", "identity", "phone", "agency")
-MACHINE_SCOPES: tuple[str, ...] = ("registers:verify", "catalogue:read")
+MACHINE_SCOPES: tuple[str, ...] = ("registers:verify", "catalogue:read", "sharing:exchange")
 SCOPES_BY_KIND: dict[str, tuple[str, ...]] = {ClientKind.WEB: USER_SCOPES, ClientKind.MACHINE: MACHINE_SCOPES}
 
 # Which scope releases which claim (OIDC Core §5.4). A claim not listed here is never released.
