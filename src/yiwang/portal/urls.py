@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from yiwang.notifications import views as notification_views
-from yiwang.portal import account_views, case_urls, views
+from yiwang.portal import account_views, case_urls, data_access_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -31,6 +31,8 @@ urlpatterns = [
     path("account/agencies/<int:pk>/revoke/", account_views.agency_revoke, name="agency_revoke"),
     path("account/agencies/<int:pk>/act/", account_views.agency_act, name="agency_act"),
     path("account/acting/stop/", account_views.stop_acting, name="stop_acting"),
+    # 谁查看了我的数据: the data-sharing access log about the person and their enterprises.
+    path("account/data-access/", data_access_views.data_access, name="data_access"),
     # The message centre (notifications app).
     path("my/messages/", notification_views.portal_messages, name="messages"),
     path("my/messages/read/", notification_views.portal_mark_read, name="messages_read"),

@@ -86,14 +86,46 @@ def test_staff_must_pass_the_second_factor_first(client: Client, reviewer_a: Use
 @pytest.mark.parametrize(
     ("persona", "expected"),
     [
-        ("clerk", {"workbench:items", "workbench:persons"}),
-        ("reviewer_a", {"workbench:items", "workbench:persons", "workbench:licences"}),
-        ("manager", {"workbench:items"}),
-        ("supervisor", {"workbench:region"}),
-        ("auditor", {"workbench:audit"}),
+        ("clerk", {"workbench:items", "workbench:persons", "workbench:sharing"}),
+        (
+            "reviewer_a",
+            {
+                "workbench:items",
+                "workbench:persons",
+                "workbench:licences",
+                "workbench:access_log",
+                "workbench:sharing",
+                "workbench:sharing_inbox",
+                "workbench:sharing_mine",
+            },
+        ),
+        (
+            "manager",
+            {
+                "workbench:items",
+                "workbench:access_log",
+                "workbench:once_only",
+                "workbench:sharing",
+                "workbench:sharing_inbox",
+                "workbench:sharing_mine",
+            },
+        ),
+        ("supervisor", {"workbench:region", "workbench:once_only", "workbench:sharing"}),
+        ("auditor", {"workbench:audit", "workbench:access_log", "workbench:sharing"}),
         (
             "admin",
-            {"workbench:items", "workbench:persons", "workbench:region", "workbench:licences", "workbench:audit"},
+            {
+                "workbench:items",
+                "workbench:persons",
+                "workbench:region",
+                "workbench:licences",
+                "workbench:audit",
+                "workbench:access_log",
+                "workbench:once_only",
+                "workbench:sharing",
+                "workbench:sharing_inbox",
+                "workbench:sharing_mine",
+            },
         ),
     ],
 )

@@ -94,6 +94,15 @@ class Command(BaseCommand):
         licences_demo.load_demo_enterprise_licence(
             registers_demo.DEMO_ENTERPRISE_USCC, registers_demo.DEMO_ENTERPRISE_NAME
         )
+        # Before the cases: their materials can then be fetched under the departments' grants (once-only).
+        from yiwang.sharing.demo import load_demo as load_sharing_demo
+
+        resources, grants = load_sharing_demo()
+        if resources or grants:
+            self.stdout.write(
+                _("Demo data sharing: %(resources)d department resources, %(grants)d grants.")
+                % {"resources": resources, "grants": grants}
+            )
         bundles, cases = load_demo_bundles(), load_demo_cases()
         if bundles or cases:
             self.stdout.write(
