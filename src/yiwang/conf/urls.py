@@ -21,6 +21,7 @@ urlpatterns = [
     path(".well-known/openid-configuration", DiscoveryView.as_view(), name="oidc-discovery"),
     path("o/", include((oauth2_patterns, "oauth2_provider"), namespace="oauth2_provider")),
     path("api/v1/registers/", include("yiwang.registers.api.urls")),
+    path("api/v1/sharing/", include("yiwang.sharing.api.urls")),
     path("api/v1/", include("yiwang.catalogue.api.urls")),
     path("api/v1/", include("yiwang.identity.api.urls")),
     path("api/v1/", include("yiwang.cases.api.urls")),

@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from yiwang.common.errors import DomainError
-from yiwang.sharing import selectors
+from yiwang.sharing import cli_keys, selectors
 from yiwang.sharing.models import Resource
 
 
@@ -70,6 +70,7 @@ def _resources(command: BaseCommand, options: dict[str, Any]) -> None:
 SUBCOMMANDS: dict[str, Subcommand] = {
     "export": Subcommand("write the machine-readable resource catalogue", _export_arguments, _export),
     "resources": Subcommand("list the resource catalogue", _resources_arguments, _resources),
+    "client-key": Subcommand(cli_keys.HELP, cli_keys.arguments, cli_keys.run),
 }
 
 

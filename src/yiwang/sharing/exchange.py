@@ -1,0 +1,487 @@
+"""The exchange: answering a consumer's query about one subject under a grant, and logging every read.
+
+``query`` and ``verify`` are the one way data leaves a resource. They check, in order, that the request
+names a case and a purpose, the resource exists and is shared and held here, the subject's identifier is
+well formed, the consumer holds a grant valid today that covers the fields, the purpose and the case's item,
+the case involves the consumer, and the grant's rate is not exceeded. Each refusal is written to the access
+log (committed at once when no transaction surrounds the call, see ``log_refusal``) and raised
+as ``Refused`` with a translated message. An answer is logged in the same transaction that reads it.
+
+Signatures and replay are checked by the API before it calls here (``api/views.py``); those refusals are
+logged through ``log_refusal``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from yiwang.cases.models import Case
+from yiwang.catalogue.models import Organisation
+from yiwang.common import crypto
+from yiwang.common.errors import DomainError
+from yiwang.common.masking import mask_id_number
+from yiwang.licences.constants import HolderKind
+from yiwang.licences.models import Licence
+from yiwang.licences.selectors import state_of
+from yiwang.registers import selectors as registers
+from yiwang.sharing import accesslog
+from yiwang.sharing.constants import (
+    REQUEST_WINDOW_SECONDS,
+    AccessChannel,
+    Backend,
+    GrantStatus,
+    Outcome,
+    Refusal,
+    SharingType,
+    SubjectKind,
+)
+from yiwang.sharing.models import AccessRecord, Grant, Nonce, Resource
+
+# The blind-index purpose of USCCs: the same the licences and cases apps use, so one subject has one index.
+USCC_INDEX = "uscc"
+
+# The HTTP status each refusal maps to: 401/403 for who is asking, 404 for what does not exist, 409 for a
+# replay, 429 for the rate, 400 for a malformed request.
+_STATUS = {
+    Refusal.BAD_SIGNATURE: 401,
+    Refusal.STALE: 401,
+    Refusal.REPLAY: 409,
+    Refusal.UNKNOWN_RESOURCE: 404,
+    Refusal.NOT_SHARED: 403,
+    Refusal.NOT_HELD: 404,
+    Refusal.NO_GRANT: 403,
+    Refusal.GRANT_EXPIRED: 403,
+    Refusal.FIELD_NOT_GRANTED: 403,
+    Refusal.PURPOSE_NOT_GRANTED: 403,
+    Refusal.ITEM_NOT_GRANTED: 403,
+    Refusal.NO_CASE: 400,
+    Refusal.CASE_OUT_OF_SCOPE: 403,
+    Refusal.RATE_LIMITED: 429,
+    Refusal.INVALID_SUBJECT: 400,
+    Refusal.NO_CONSENT: 403,
+}
+
+
+class Refused(DomainError):
+    """A request the exchange will not answer; ``refusal`` is the logged reason code, ``record`` its log entry."""
+
+    def __init__(self, refusal: Refusal, message: str, *, record: AccessRecord | None = None) -> None:
+        super().__init__(message, details=[{"code": str(refusal), "message": message}])
+        self.code = str(refusal)
+        self.refusal = refusal
+        self.http_status = _STATUS[refusal]
+        self.record = record
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks: the consumer department, its system (OAuth2 client id; empty inside the platform), the official
+    named by the request, and the channel."""
+
+    consumer: Organisation
+    official: str
+    client_id: str = ""
+    channel: str = AccessChannel.EXCHANGE
+
+
+@dataclass(frozen=True)
+class Request:
+    resource_code: str
+    subject: str
+    purpose: str
+    case_number: str
+    fields: Sequence[str] | None = None  # None: every granted field
+    request_id: str = ""
+
+
+@dataclass
+class Answer:
+    record: AccessRecord
+    resource: Resource
+    found: bool
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Subject:
+    kind: str
+    code: str  # normalised
+    index: str
+    masked: str
+
+
+# --- refusals -------------------------------------------------------------------------------------
+
+
+def _message(refusal: Refusal) -> str:
+    return str(Refusal(refusal).label)
+
+
+def log_refusal(
+    caller: Caller,
+    refusal: Refusal,
+    *,
+    request: Request | None = None,
+    resource: Resource | None = None,
+    subject: Subject | None = None,
+    grant: Grant | None = None,
+    message: str | None = None,
+) -> Refused:
+    """Write the refused attempt to the access log and return the exception to raise.
+
+    Called outside a transaction (the API) the record commits at once. Inside a caller's transaction it is a
+    savepoint of it: a caller that lets ``Refused`` roll its transaction back loses the record with it, so
+    callers inside a transaction catch ``Refused`` and commit (the record must stay although nothing was read)."""
+    record = accesslog.append(
+        channel=caller.channel,
+        outcome=Outcome.REFUSED,
+        refusal=str(refusal),
+        consumer_id=caller.consumer.pk,
+        consumer_label=caller.consumer.name[:200],
+        client_id=caller.client_id[:100],
+        official=caller.official[:150],
+        subject_kind=subject.kind if subject else "",
+        subject_index=subject.index if subject else "",
+        subject_masked=subject.masked if subject else "",
+        resource_id=resource.pk if resource else None,
+        resource_code=(resource.code if resource else (request.resource_code if request else ""))[:40],
+        fields=list(request.fields or []) if request else [],
+        purpose=(request.purpose if request else "")[:200],
+        case_number=(request.case_number if request else "")[:40],
+        grant_id=grant.pk if grant else None,
+        request_id=(request.request_id if request else "")[:64],
+    )
+    return Refused(refusal, message or _message(refusal), record=record)
+
+
+# --- replay ---------------------------------------------------------------------------------------
+
+# Nonces are kept for twice the request window: a request is accepted while its timestamp is within the window
+# of the platform's clock either way, so a replay can arrive up to two windows after the first use.
+NONCE_KEEP_SECONDS = 2 * REQUEST_WINDOW_SECONDS
+_SWEEP_KEY = "sharing:nonce-sweep"
+
+
+def take_nonce(client_id: str, nonce: str) -> bool:
+    """Record the nonce as used by this client; False when it was used before (a replay).
+
+    The unique constraint decides, so two copies of one request racing on two workers cannot both pass. The
+    insert has its own savepoint: the failed insert must not spoil a surrounding transaction (PostgreSQL).
+    Once per window (the first request after the cache marker expires) the nonces too old to matter are
+    deleted, so the table holds about two windows of requests and needs no scheduled job.
+    """
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            Nonce.objects.create(client_id=client_id[:100], nonce=nonce[:64], seen_at=now)
+    except IntegrityError:
+        return False
+    if cache.add(_SWEEP_KEY, 1, timeout=REQUEST_WINDOW_SECONDS):
+        Nonce.objects.filter(seen_at__lt=now - dt.timedelta(seconds=NONCE_KEEP_SECONDS)).delete()
+    return True
+
+
+def seconds_to_next_window() -> int:
+    """When a rate-limited consumer may ask again (``Retry-After``): the start of the next one-minute window."""
+    return 60 - int(time.time()) % 60
+
+
+# --- the checks -----------------------------------------------------------------------------------
+
+
+def _subject(kind: str, code: str) -> Subject | None:
+    try:
+        if kind == SubjectKind.PERSON:
+            number = registers.require_id_number(code)
+            return Subject(kind, number, crypto.id_number_index(number), mask_id_number(number))
+        uscc = registers.require_uscc(code)
+        return Subject(kind, uscc, crypto.blind_index(uscc, purpose=USCC_INDEX), uscc)
+    except DomainError:
+        return None
+
+
+def _resource(code: str) -> Resource | None:
+    return Resource.objects.filter(code=code, is_active=True).prefetch_related("fields").first()
+
+
+def _grants(consumer: Organisation, resource: Resource) -> list[Grant]:
+    return list(Grant.objects.filter(consumer=consumer, resource=resource, status=GrantStatus.APPROVED))
+
+
+def _valid_on(grant: Grant, today: dt.date) -> bool:
+    return (grant.valid_from is None or grant.valid_from <= today) and (
+        grant.valid_until is None or today <= grant.valid_until
+    )
+
+
+def _case(number: str, consumer: Organisation) -> Case | None:
+    """The case, when it involves the consumer: its accepting department, or a department with a task in it."""
+    return (
+        Case.objects.filter(number=number)
+        .filter(Q(department=consumer) | Q(tasks__department=consumer))
+        .only("pk", "number", "basic_code", "department_id", "version__implementation_code")
+        .select_related("version")
+        .first()
+    )
+
+
+def _item_codes(case: Case) -> set[str]:
+    """A grant may name items by basic code (基本编码) or implementation code (实施编码)."""
+    return {code for code in (case.basic_code, case.version.implementation_code) if code}
+
+
+def _take_rate(grant: Grant) -> bool:
+    """Count one request in the grant's current minute; False when the grant's rate is used up.
+
+    A fixed one-minute window in the cache (Redis in production, shared by every worker): ``add`` starts the
+    window, ``incr`` is atomic, and the key expires with the window.
+    """
+    window = int(time.time() // 60)
+    key = f"sharing:rate:{grant.pk}:{window}"
+    if cache.add(key, 1, timeout=90):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=90)
+            count = 1
+    return count <= grant.rate_per_minute
+
+
+def _granting(
+    caller: Caller, request: Request, resource: Resource, subject: Subject, fields: list[str], today: dt.date
+) -> tuple[Grant, Case]:
+    """The grant that covers this request, and its case; or the most specific refusal, logged."""
+
+    def refuse(refusal: Refusal, grant: Grant | None = None) -> Refused:
+        return log_refusal(caller, refusal, request=request, resource=resource, subject=subject, grant=grant)
+
+    grants = _grants(caller.consumer, resource)
+    if not grants:
+        raise refuse(Refusal.NO_GRANT)
+    current = [g for g in grants if _valid_on(g, today)]
+    if not current:
+        raise refuse(Refusal.GRANT_EXPIRED, grants[0])
+    with_purpose = [g for g in current if request.purpose in g.purposes]
+    if not with_purpose:
+        raise refuse(Refusal.PURPOSE_NOT_GRANTED, current[0])
+    with_fields = [g for g in with_purpose if set(fields) <= set(g.fields)]
+    if not with_fields:
+        raise refuse(Refusal.FIELD_NOT_GRANTED, with_purpose[0])
+    case = _case(request.case_number, caller.consumer)
+    if case is None:
+        raise refuse(Refusal.CASE_OUT_OF_SCOPE, with_fields[0])
+    items = _item_codes(case)
+    for_item = [g for g in with_fields if not g.items or items & set(g.items)]
+    if not for_item:
+        raise refuse(Refusal.ITEM_NOT_GRANTED, with_fields[0])
+    grant = for_item[0]
+    if not _take_rate(grant):
+        raise refuse(Refusal.RATE_LIMITED, grant)
+    return grant, case
+
+
+def _prepare(caller: Caller, request: Request) -> tuple[Resource, Subject, list[str], Grant]:
+    if not request.purpose.strip() or not request.case_number.strip():
+        raise log_refusal(caller, Refusal.NO_CASE, request=request)
+    resource = _resource(request.resource_code)
+    if resource is None:
+        raise log_refusal(caller, Refusal.UNKNOWN_RESOURCE, request=request)
+    if resource.sharing_type == SharingType.NOT_SHARED:
+        raise log_refusal(caller, Refusal.NOT_SHARED, request=request, resource=resource)
+    if resource.backend == Backend.EXTERNAL:
+        raise log_refusal(caller, Refusal.NOT_HELD, request=request, resource=resource)
+    subject = _subject(resource.subject_kind, request.subject)
+    if subject is None:
+        raise log_refusal(caller, Refusal.INVALID_SUBJECT, request=request, resource=resource)
+    known = [f.code for f in resource.fields.all()]
+    fields = list(dict.fromkeys(request.fields)) if request.fields else None
+    if fields is not None and any(f not in known for f in fields):
+        raise log_refusal(caller, Refusal.FIELD_NOT_GRANTED, request=request, resource=resource, subject=subject)
+    today = timezone.localdate()
+    if fields is None:
+        # Every granted field: the first grant that passes the other checks decides which those are.
+        grant, _case_row = _granting(caller, request, resource, subject, [], today)
+        fields = [f for f in known if f in grant.fields]
+    else:
+        grant, _case_row = _granting(caller, request, resource, subject, fields, today)
+    return resource, subject, fields, grant
+
+
+# --- reading the registers ------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _read(resource: Resource, subject: Subject, fields: list[str]) -> tuple[bool, dict[str, Any]]:
+    if resource.backend == Backend.POPULATION:
+        person = registers.find_person(subject.code)
+        if person is None:
+            return False, {}
+        values: dict[str, Any] = {
+            "name": person.name,
+            "sex": person.sex,
+            "birth_date": person.birth_date,
+            "division": person.division.code,
+            "address": person.address,
+        }
+    elif resource.backend == Backend.LEGAL_ENTITY:
+        entity = registers.find_entity(subject.code)
+        if entity is None:
+            return False, {}
+        values = {
+            "name": entity.name,
+            "entity_type": entity.entity_type,
+            "legal_representative": entity.legal_representative,
+            "registered_address": entity.registered_address,
+            "division": entity.division.code,
+            "established": entity.established,
+            "business_scope": entity.business_scope,
+            "status": entity.status,
+        }
+    else:
+        licences = _licences(resource, subject)
+        values = {"licences": licences}
+        if not licences:
+            return False, {f: [] for f in fields if f == "licences"}
+    return True, {f: _iso(values.get(f)) for f in fields}
+
+
+def _licences(resource: Resource, subject: Subject) -> list[dict[str, Any]]:
+    holder_kind = HolderKind.PERSON if subject.kind == SubjectKind.PERSON else HolderKind.ORGANISATION
+    rows = (
+        Licence.objects.filter(holder_index=subject.index, holder_kind=holder_kind)
+        .select_related("licence_type", "issuer")
+        .defer("data")
+        .order_by("licence_type__code", "-issued_on", "-version")
+    )
+    if resource.licence_type_code:
+        rows = rows.filter(licence_type__code=resource.licence_type_code)
+    today = timezone.localdate()
+    return [
+        {
+            "type_code": lic.licence_type.code,
+            "type_name": lic.licence_type.name,
+            "identifier": lic.identifier,
+            "issuer": lic.issuer.name,
+            "issued_on": lic.issued_on.isoformat(),
+            "valid_until": lic.valid_until.isoformat() if lic.valid_until else None,
+            "status": state_of(lic, today),
+        }
+        for lic in rows
+    ]
+
+
+def _answered(
+    caller: Caller, request: Request, resource: Resource, subject: Subject, fields: list[str], grant: Grant
+) -> AccessRecord:
+    return accesslog.append(
+        channel=caller.channel,
+        outcome=Outcome.ANSWERED,
+        consumer_id=caller.consumer.pk,
+        consumer_label=caller.consumer.name[:200],
+        client_id=caller.client_id[:100],
+        official=caller.official[:150],
+        subject_kind=subject.kind,
+        subject_index=subject.index,
+        subject_masked=subject.masked,
+        resource_id=resource.pk,
+        resource_code=resource.code,
+        fields=fields,
+        purpose=request.purpose[:200],
+        case_number=request.case_number[:40],
+        grant_id=grant.pk,
+        request_id=request.request_id[:64],
+    )
+
+
+def grants_of(consumer: Organisation) -> list[dict[str, Any]]:
+    """The consumer's approved grants valid today, as its system needs them to ask (resource, fields, purposes,
+    items, validity, rate)."""
+    today = timezone.localdate()
+    rows = (
+        Grant.objects.filter(consumer=consumer, status=GrantStatus.APPROVED, resource__is_active=True)
+        .select_related("resource")
+        .order_by("resource__code", "pk")
+    )
+    return [
+        {
+            "resource": g.resource.code,
+            "fields": list(g.fields),
+            "purposes": list(g.purposes),
+            "items": list(g.items),
+            "valid_from": g.valid_from.isoformat() if g.valid_from else None,
+            "valid_until": g.valid_until.isoformat() if g.valid_until else None,
+            "rate_per_minute": g.rate_per_minute,
+        }
+        for g in rows
+        if _valid_on(g, today)
+    ]
+
+
+# --- the exchange ---------------------------------------------------------------------------------
+
+
+def query(caller: Caller, request: Request) -> Answer:
+    """The granted fields of one subject in one resource, for one case and purpose; logged either way."""
+    resource, subject, fields, grant = _prepare(caller, request)
+    with transaction.atomic():
+        found, data = _read(resource, subject, fields)
+        record = _answered(caller, request, resource, subject, fields, grant)
+    return Answer(record, resource, found, data)
+
+
+# Yes/no questions: which resource each reads, the subject kind it is asked about, and the fields it consults
+# (the grant must cover them, although their values never leave the platform).
+QUESTIONS: dict[str, tuple[str, list[str]]] = {
+    # "Is this person the legal representative of this enterprise?" — asked of the enterprise's record.
+    "legal_representative": ("legal_entity", ["legal_representative"]),
+    # "Does this subject hold a valid licence of type T?"
+    "holds_licence_person": ("licences_person", ["licences"]),
+    "holds_licence_entity": ("licences_entity", ["licences"]),
+    # "Is this ID number registered under this name?"
+    "person_name": ("population", ["name"]),
+}
+
+
+def verify(caller: Caller, question: str, request: Request, *, about: str) -> Answer:
+    """Answer a yes/no question about the subject without revealing data; ``about`` is the question's other
+    term (the person's ID number, the licence type code, the name). The answer is ``data = {"answer": bool}``."""
+    resource_code, consulted = QUESTIONS[question]
+    request = dataclasses.replace(request, resource_code=resource_code, fields=consulted)
+    caller = Caller(caller.consumer, caller.official, caller.client_id, AccessChannel.VERIFY)
+    resource, subject, fields, grant = _prepare(caller, request)
+    with transaction.atomic():
+        answer = _answer_question(question, resource, subject, about)
+        record = _answered(caller, request, resource, subject, fields, grant)
+        if question == "legal_representative":
+            # The person's relation to the enterprise was consulted too: they see the check on their own page.
+            person = _subject(SubjectKind.PERSON, about)
+            if person is not None:
+                _answered(caller, request, resource, person, fields, grant)
+    return Answer(record, resource, True, {"answer": answer})
+
+
+def _answer_question(question: str, resource: Resource, subject: Subject, about: str) -> bool:
+    if question == "legal_representative":
+        entity = registers.find_entity(subject.code)
+        number = registers.normalise_id_number(about)
+        return bool(entity and number and entity.legal_representative_index == crypto.id_number_index(number))
+    if question == "person_name":
+        person = registers.find_person(subject.code)
+        return bool(person and registers.names_match(person.name, about))
+    wanted = about.strip()
+    return any(row["type_code"] == wanted and row["status"] == "valid" for row in _licences(resource, subject))
