@@ -81,10 +81,18 @@ def _completed(definition: HandlingDefinition, data: Mapping[str, Any]) -> dict[
     return filled
 
 
-def _apply(actor: User, version: ItemVersion, *, agency_id: int | None = None) -> Case:
+def _apply(actor: User, version: ItemVersion, *, agency_id: int | None = None, fetch: bool = False) -> Case:
     case = services.start_application(actor=actor, version=version, agency_id=agency_id)
     case = services.save_draft(actor=actor, case=case, data=_completed(handling_for(version), case.data))
     filled = set(case.materials.values_list("slot", flat=True))  # e-licences attached when the draft opened
+    if fetch:
+        # Once-only: the applicant consents to the slots shared data can fill (read when the case is submitted).
+        from yiwang.sharing import once_only
+
+        for slot in once_only.offers(case, case.materials.all(), None):
+            if slot not in filled:
+                once_only.fetch_shared_material(actor=actor, case=case, slot=slot, consent=True)
+                filled.add(slot)
     for slot, material in enumerate(services.material_slots(case)):
         if not material.get("required") or slot in filled:
             continue
@@ -137,8 +145,8 @@ def load_demo_cases() -> int:
     if citizen is None or clerk is None or food is None or trader is None:
         return 0
     made = 0
-    # 1. Awaiting pre-review: the clerk's queue has work.
-    _apply(citizen, trader)
+    # 1. Awaiting pre-review: the clerk's queue has work; his identity was fetched from the population register.
+    _apply(citizen, trader, fetch=True)
     made += 1
     # 2. One correction notice with two problems: 张三 has something to fix.
     correcting = _apply(citizen, trader)
@@ -153,7 +161,7 @@ def load_demo_cases() -> int:
     )
     made += 1
     # 3. An on-the-spot item accepted and decided at the window: a delivered result.
-    done = _apply(citizen, trader)
+    done = _apply(citizen, trader, fetch=True)
     services.accept(actor=clerk, case=done)
     decide = done.tasks.filter(step_code=StepCode.DECIDE, status=TaskStatus.OPEN).first()
     if decide is not None and decide.role == "window_clerk":

@@ -324,6 +324,19 @@ class CaseMaterial(models.Model):
     # expiry: after that date the copy may not be used, whatever the licence's own validity.
     annotation = models.TextField(_("annotation"), blank=True)
     annotation_expires_on = models.DateField(_("annotation valid until"), null=True, blank=True)
+    # Once-only (sharing.once_only): a material fetched from a shared resource holds the fields read — personal
+    # data, so encrypted at rest like the form's answers — and the access-log record of the read, which names
+    # the resource, the grant, the time and the case. Empty and null until the read: a draft's slot the
+    # applicant consented to fetch is filled when the case is submitted, in the submission's transaction.
+    shared_data = EncryptedJSONField(_("fetched data"), default=dict, blank=True)
+    access_record = models.ForeignKey(
+        "sharing.AccessRecord",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("access record"),
+    )
     pledged_at = models.DateTimeField(null=True, blank=True)
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -345,6 +345,12 @@ def _editable(actor: Any, case: Case) -> None:
         raise InvalidTransition(_("This application has been submitted; it can no longer be changed."))
 
 
+def require_editable(actor: Any, case: Case) -> None:
+    """The applicant side may change ``case`` now: a draft, or a case awaiting corrections (for other apps'
+    services that fill a slot, such as sharing.once_only)."""
+    _editable(actor, case)
+
+
 def save_draft(*, actor: Any, case: Case, data: Mapping[str, Any], delivery: Mapping[str, str] | None = None) -> Case:
     """Autosave: keep what the applicant typed, valid or not (validation happens on submit)."""
     with transaction.atomic():
@@ -470,6 +476,32 @@ def _add_material(case: Case, slot: int, *, fresh: bool = False, **fields: Any) 
     return CaseMaterial.objects.create(
         case=case, slot=slot, name=_slot(case, slot)["name"], round=case.round + 1, **fields
     )
+
+
+def put_shared_material(
+    case: Case, slot: int, *, reference: str, data: Mapping[str, Any] | None = None, record: Any = None
+) -> CaseMaterial:
+    """Fill ``slot`` from shared data, inside the caller's transaction (``sharing.once_only`` checks the consent
+    and makes the read). Without ``record`` the slot is held for the read the case's submission makes."""
+    _slot(case, slot)
+    return _add_material(
+        case,
+        slot,
+        provenance=Provenance.SHARED,
+        trust_level=TRUST_OF_PROVENANCE[Provenance.SHARED],
+        source_reference=reference[:200],
+        shared_data=dict(data or {}),
+        access_record=record,
+    )
+
+
+def complete_shared_material(material: CaseMaterial, *, reference: str, data: Mapping[str, Any], record: Any) -> None:
+    """A held slot gets what the read at submission returned (inside the submission's transaction)."""
+    material.source_reference = reference[:200]
+    material.shared_data = dict(data)
+    material.access_record = record
+    material.added_at = timezone.now()
+    material.save(update_fields=["source_reference", "shared_data", "access_record", "added_at"])
 
 
 def attach_material(*, actor: Any, case: Case, slot: int, upload: File[Any]) -> CaseMaterial:
@@ -742,6 +774,8 @@ def submit(*, actor: Any, case: Case, idempotency_key: str | None = None) -> Cas
     Idempotent: a retried submit with the same key (a double-click, a lost response) returns the case the
     first one made instead of failing or making a second.
     """
+    from yiwang.sharing.once_only import FetchRefused
+
     if idempotency_key:
         earlier = _by_key(actor, idempotency_key)
         if earlier is not None:
@@ -755,6 +789,10 @@ def submit(*, actor: Any, case: Case, idempotency_key: str | None = None) -> Cas
             _published(case.version)
             _validate_form(case)
             return _submit_locked(actor, case, idempotency_key)
+    except FetchRefused as exc:
+        # The exchange logged its refusal inside the submission's transaction, now rolled back: log it again.
+        exc.log_again()
+        raise
     except IntegrityError:
         # Two submits with one key raced: the other committed first. Return its case.
         earlier = _by_key(actor, idempotency_key) if idempotency_key else None
@@ -795,6 +833,12 @@ def _submit_locked(
         auto_findings=findings,
         idempotency_key=(idempotency_key or None) if idempotency_key and len(idempotency_key) <= 64 else None,
     )
+    if any(m.provenance == Provenance.SHARED and m.access_record_id is None for m in materials):
+        # Once-only: slots the applicant consented to fill from shared data are read now that the case has its
+        # number (the access log names it), in this transaction: the reads and the case commit together.
+        from yiwang.sharing import once_only
+
+        once_only.fetch_consented(actor=actor, case=case, materials=materials)
     _open_acceptance_task(case, today)
     _receipt(case, actor, materials, sequence=1)  # a case is submitted once (a resubmission is another move)
     audit.record(

@@ -62,6 +62,7 @@ from yiwang.licences.models import Licence
 from yiwang.portal.flow import wrap
 from yiwang.portal.labels import language
 from yiwang.portal.views import not_found
+from yiwang.sharing import once_only
 
 View = Callable[..., HttpResponseBase]
 
@@ -351,12 +352,21 @@ class MaterialRow:
     provenance: str
     trust: str
     trust_level: str
+    shared: once_only.SharedProvenance | None = None  # fetched from shared data: what, from where, when
 
 
 def material_rows(case: Case) -> list[MaterialRow]:
+    materials = selectors.current_materials(case)
+    shared = once_only.provenance_of(materials, language())
     return [
-        MaterialRow(m, str(Provenance(m.provenance).label), str(TrustLevel(m.trust_level).label), m.trust_level)
-        for m in selectors.current_materials(case)
+        MaterialRow(
+            m,
+            str(Provenance(m.provenance).label),
+            str(TrustLevel(m.trust_level).label),
+            m.trust_level,
+            shared.get(m.pk),
+        )
+        for m in materials
     ]
 
 
@@ -491,6 +501,7 @@ class SlotView:
     reuse: list[ReuseChoice] = field(default_factory=list)
     correction: list[str] = field(default_factory=list)
     licences: list[ReuseChoice] = field(default_factory=list)  # e-licences in the applicant's wallet that fit
+    shared: once_only.Offer | None = None  # the department can fetch it from shared data, with consent
 
 
 def _reuse_choices(slot_name: str, candidates: Sequence[CaseMaterial]) -> list[ReuseChoice]:
@@ -529,6 +540,7 @@ def slot_views(actor: User, case: Case) -> list[SlotView]:
     candidates = services.reusable_materials(actor, case)
     held = services.licence_candidates(case)
     corrections = _correction_by_slot(case)
+    shared = once_only.offers(case, [row.material for row in current.values()], language())
     views = []
     for index, slot in enumerate(services.material_slots(case)):
         fetched = "licence" if slot.get("licence_type_code") else "shared" if slot.get("shared_resource") else ""
@@ -546,6 +558,7 @@ def slot_views(actor: User, case: Case) -> list[SlotView]:
                 reuse=_reuse_choices(str(slot.get("name", "")), candidates),
                 correction=corrections.get(index, []),
                 licences=[_licence_choice(licence) for licence in held.get(index, [])],
+                shared=shared.get(index),
             )
         )
     return views
@@ -773,7 +786,7 @@ def draft_submit(request: HttpRequest, pk: int) -> HttpResponseBase:
     return redirect("portal:case", number=case.number)
 
 
-MATERIAL_ACTIONS = ("upload", "reuse", "licence", "pledge", "remove")
+MATERIAL_ACTIONS = ("upload", "reuse", "licence", "shared", "withdraw_consent", "pledge", "remove")
 
 
 @applicant_page
@@ -809,6 +822,17 @@ def draft_material(request: HttpRequest, pk: int) -> HttpResponseBase:
                 raise InvalidInput(_("Choose a licence from your wallet."))
             services.use_licence(actor=user, case=case, slot=slot, licence_id=licence_id)
             done = _("“%(material)s” is filled with your electronic licence (an annotated reuse copy).")
+        elif action == "shared":
+            once_only.fetch_shared_material(
+                actor=user, case=case, slot=slot, consent=request.POST.get("consent") == "yes"
+            )
+            if case.status == CaseStatus.DRAFT:
+                done = _("“%(material)s” will be fetched from shared data when you submit; you upload nothing.")
+            else:
+                done = _("“%(material)s” is fetched from shared data; you upload nothing.")
+        elif action == "withdraw_consent":
+            once_only.withdraw_consent(actor=user, case=case, slot=slot)
+            done = _("You withdrew your consent: provide “%(material)s” yourself.")
         elif action == "pledge":
             if request.POST.get("confirm") != "yes":
                 raise InvalidInput(_("Tick the box to make the pledge."))

@@ -40,6 +40,7 @@ from yiwang.identity import authz
 from yiwang.identity.constants import AccountKind, Role
 from yiwang.identity.models import account_of
 from yiwang.portal.flow import wrap
+from yiwang.sharing import once_only
 
 # ---------------------------------------------------------------------------------------------------------
 # Deadline colours (电子监察: red overdue, yellow within the warning window, green otherwise; cases.progress)
@@ -363,21 +364,25 @@ class MaterialRow:
     required: bool
     material: CaseMaterial | None
     new_in_round: bool  # arrived in this submission round, after a correction notice
+    shared: once_only.SharedProvenance | None = None  # fetched from shared data: resource, grant, access record
 
     @property
     def provided(self) -> bool:
         return self.material is not None
 
 
-def material_rows(case: Case, materials: Iterable[CaseMaterial]) -> list[MaterialRow]:
+def material_rows(case: Case, materials: Iterable[CaseMaterial], language: str | None = None) -> list[MaterialRow]:
     """One row per material slot of the item, with what fills it now (``materials``: the case's current
-    materials, ``selectors.current_materials``) or nothing."""
+    materials, ``selectors.current_materials``) or nothing; a material fetched from shared data with where
+    it came from."""
     current = {m.slot: m for m in materials}
+    shared = once_only.provenance_of(current.values(), language)
     rows = []
     for slot, spec in enumerate(services.material_slots(case)):
         material = current.pop(slot, None)
         new = material is not None and case.round > 1 and material.round == case.round
-        rows.append(MaterialRow(slot, str(spec.get("name", "")), bool(spec.get("required")), material, new))
+        found = shared.get(material.pk) if material is not None else None
+        rows.append(MaterialRow(slot, str(spec.get("name", "")), bool(spec.get("required")), material, new, found))
     return rows
 
 

@@ -415,7 +415,7 @@ def _render_case(
         )
         for t in actions.tasks
     ]
-    material_rows = display.material_rows(case, selectors.current_materials(case))
+    material_rows = display.material_rows(case, selectors.current_materials(case), language)
     changed = history.changed_fields(case, events)
     form_rows = display.form_rows(case, handling, language, identifiers=identifiers, changed=changed)
     posted = failure.posted if failure is not None and failure.key == "correction" else None
