@@ -3,8 +3,12 @@ registers and licence library to the departments whose items use them (idempoten
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from yiwang.audit.actors import SystemActor
@@ -287,3 +291,87 @@ def load_demo(*, actor: Any = None, today: dt.date | None = None) -> tuple[int, 
             services.approve_grant(actor=actor, grant=grant)
         created_grants += 1
     return created_resources, created_grants
+
+
+# --- a department system's reads (after the demo cases) ---------------------------------------------------
+
+DEMO_SYSTEM_NAME = "西湖区市场监管业务系统(演示)"
+DEMO_SYSTEM_FILE = "demo-exchange-client.json"  # in YIWANG_DATA_DIR: what a developer needs to call the API
+DEMO_OFFICIAL = "王科员"
+
+
+def load_demo_reads(*, data_dir: Path | None = None) -> bool:
+    """Register a machine client for the demo market regulator with an Ed25519 signing key, write its client id,
+    secret and private key to ``YIWANG_DATA_DIR/demo-exchange-client.json`` (so the API can be tried, docs/sharing.md),
+    and let it read 张三's data once for his first case and be refused once for a purpose its grant lacks: the
+    who-read-my-data page and the access log then show a department system beside the once-only fetches.
+
+    Skipped (False) when the client exists already or the demo department or case is missing."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from django.conf import settings
+
+    from yiwang.cases.models import Case
+    from yiwang.common.crypto import id_number_index
+    from yiwang.identity import clients
+    from yiwang.identity.models_oidc import ClientPolicy
+    from yiwang.registers.demo import DEMO_CITIZEN_ID
+    from yiwang.sharing import exchange, keys, signing
+    from yiwang.sharing.constants import AccessChannel
+
+    if ClientPolicy.objects.filter(application__name=DEMO_SYSTEM_NAME).exists():
+        return False
+    case = (
+        Case.objects.filter(applicant_index=id_number_index(DEMO_CITIZEN_ID), number__isnull=False)
+        .select_related("department")
+        .order_by("submitted_at", "pk")
+        .first()
+    )
+    if case is None or case.number is None:
+        return False
+    department = case.department
+    grant = Grant.objects.filter(consumer=department, resource__code="population", status=GrantStatus.APPROVED).first()
+    if grant is None:
+        return False
+    admin = SystemActor("demo")
+    application, secret = clients.register_client(
+        actor=admin,
+        name=DEMO_SYSTEM_NAME,
+        kind="machine",
+        allowed_scopes=["sharing:exchange"],
+        department=department,
+    )
+    private = Ed25519PrivateKey.generate()
+    key = keys.register_signing_key(
+        actor=admin, application=application, public_key_pem=signing.public_pem(private.public_key())
+    )
+    target = (data_dir or Path(settings.DATA_DIR)) / DEMO_SYSTEM_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(
+            {
+                "client_id": application.client_id,
+                "client_secret": secret,
+                "key_id": key.key_id,
+                "private_key": private.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                ).decode(),
+                "official": DEMO_OFFICIAL,
+                "example": {
+                    "resource": "population",
+                    "subject": DEMO_CITIZEN_ID,
+                    "purpose": grant.purposes[0],
+                    "case_number": case.number,
+                },
+            },
+            handle,
+            ensure_ascii=False,
+            indent=2,
+        )
+    caller = exchange.Caller(department, DEMO_OFFICIAL, application.client_id, AccessChannel.EXCHANGE)
+    exchange.query(caller, exchange.Request("population", DEMO_CITIZEN_ID, grant.purposes[0], case.number, ["name"]))
+    # The refusal is what the demo shows: logged, and visible to 张三 with "also show refused attempts".
+    with contextlib.suppress(exchange.Refused):
+        exchange.query(caller, exchange.Request("population", DEMO_CITIZEN_ID, "市场营销", case.number, ["address"]))
+    return True

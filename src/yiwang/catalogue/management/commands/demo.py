@@ -109,3 +109,11 @@ class Command(BaseCommand):
                 _("Demo cases: %(cases)d cases at several stages, %(bundles)d one-thing bundle(s).")
                 % {"cases": cases, "bundles": bundles}
             )
+        # After the cases: a department system reads 张三's data for one of them (the exchange API's demo client).
+        from yiwang.sharing.demo import DEMO_SYSTEM_FILE, load_demo_reads
+
+        if load_demo_reads():
+            self.stdout.write(
+                _("Demo exchange client: its id, secret and signing key are in %(file)s.")
+                % {"file": f"$YIWANG_DATA_DIR/{DEMO_SYSTEM_FILE}"}
+            )
