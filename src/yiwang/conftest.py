@@ -33,8 +33,9 @@ PASSWORD = "correct horse battery staple"  # noqa: S105 - a test fixture passwor
 
 @pytest.fixture(autouse=True, scope="session")
 def _media_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Uploaded files of the whole run go to a temporary folder, never into the developer's var/media."""
-    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
+    """Uploaded files of the whole run go to a temporary folder, never into the developer's var/media; so do files
+    the demo writes into the data folder (the demo exchange client's credentials)."""
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media")), DATA_DIR=tmp_path_factory.mktemp("data")):
         yield
 
 
