@@ -16,12 +16,13 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from yiwang.catalogue.models import Organisation
 from yiwang.common import crypto
 from yiwang.identity import authz
 from yiwang.identity.constants import AccountKind
 from yiwang.identity.models import Enterprise, account_of
 from yiwang.sharing.constants import Outcome, SubjectKind
-from yiwang.sharing.models import AccessRecord, ResourceField
+from yiwang.sharing.models import AccessRecord, Grant, ResourceField
 
 AUDIT = "sharing.audit"
 CONSUME = "sharing.consume"
@@ -106,6 +107,21 @@ def log_scope(actor: Any) -> Q:
     return authz.scope_q(actor, CONSUME, department_field="consumer") | authz.scope_q(
         actor, PROVIDE, department_field="resource__provider"
     )
+
+
+def log_consumers(actor: Any) -> QuerySet[Organisation]:
+    """The departments the log's consumer filter offers ``actor``: those holding or asking for a grant that
+    ``actor`` may see (its own department's, and those on the resources it provides; all, for auditors), and
+    its own department. Listing every consumer would tell department B which data department A uses."""
+    if authz.allowed(actor, AUDIT):
+        visible = Q(pk__in=Grant.objects.values("consumer_id"))
+    else:
+        # Grant has the same ``consumer`` and ``resource__provider`` paths as the log: the same scope applies.
+        visible = Q(pk__in=Grant.objects.filter(log_scope(actor)).values("consumer_id"))
+        own = authz.subject_of(actor).department_id
+        if own is not None and authz.allowed(actor, CONSUME, department_id=own):
+            visible |= Q(pk=own)
+    return Organisation.objects.filter(visible).order_by("name")
 
 
 @dataclass(frozen=True)

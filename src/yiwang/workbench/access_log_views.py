@@ -23,7 +23,7 @@ from yiwang.catalogue.models import Organisation
 from yiwang.portal.labels import language
 from yiwang.sharing import accesslog, log_selectors
 from yiwang.sharing.constants import Outcome, Refusal
-from yiwang.sharing.models import AccessRecord, Grant, Resource
+from yiwang.sharing.models import AccessRecord, Resource
 from yiwang.workbench.views import _context, _page, forbidden, staff_page
 
 MAX_CASE_NUMBER = 40  # AccessRecord.case_number
@@ -46,13 +46,11 @@ class LogFilterForm(forms.Form):
     )
     date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Departments that consume (hold or asked for a grant) and resources: short lists, unlike the log itself.
+        # Consumer departments (those the actor may see) and resources: short lists, unlike the log itself.
         consumer_field: Any = self.fields["consumer"]
-        consumer_field.queryset = Organisation.objects.filter(pk__in=Grant.objects.values("consumer_id")).order_by(
-            "name"
-        )
+        consumer_field.queryset = log_selectors.log_consumers(actor)
         resource_field: Any = self.fields["resource"]
         resource_field.queryset = Resource.objects.order_by("code")
 
@@ -98,7 +96,7 @@ def _display(records: list[AccessRecord]) -> list[dict[str, Any]]:
 def access_log(request: HttpRequest) -> HttpResponse:
     if not log_selectors.may_read_log(request.user):
         return forbidden(request)
-    form = LogFilterForm(request.GET or None)
+    form = LogFilterForm(request.GET or None, actor=request.user)
     filters = form.filters() if form.is_bound and form.is_valid() else log_selectors.LogFilter()
     page = _page(request, log_selectors.access_log(request.user, filters))
     query = request.GET.copy()

@@ -38,7 +38,7 @@ from rest_framework.views import APIView
 
 from yiwang.catalogue.models import Organisation
 from yiwang.common.errors import DomainError, InvalidInput, PermissionDenied
-from yiwang.identity.oidc import policy_of
+from yiwang.identity.oidc import allowed_scopes, policy_of
 from yiwang.sharing import exchange, keys, selectors, signing
 from yiwang.sharing.api import serializers as s
 from yiwang.sharing.constants import REQUEST_WINDOW_SECONDS, Refusal
@@ -173,6 +173,13 @@ class _MachineView(APIView):
         request._request.body  # noqa: B018 - reading caches the bytes
         super().initial(request, *args, **kwargs)
         self.application: Any = getattr(request.auth, "application", None)
+        # The token's scopes were those of its issue; an administrator who has since taken the exchange scope
+        # from the client must stop it now, not when the token expires (changing a policy keeps its tokens).
+        if EXCHANGE_SCOPE not in allowed_scopes(self.application):
+            raise PermissionDenied(
+                _("This system may no longer use the exchange: an administrator removed its %(scope)s scope.")
+                % {"scope": EXCHANGE_SCOPE}
+            )
         policy = policy_of(self.application)
         department = policy.department if policy is not None else None
         if department is None:

@@ -25,6 +25,7 @@ from yiwang.identity.models import Agency
 from yiwang.identity.tests.people import ENTERPRISE, PEOPLE
 from yiwang.sharing.constants import Outcome, Refusal
 from yiwang.sharing.models import AccessRecord, Resource
+from yiwang.sharing.tests.factories import make_grant
 from yiwang.sharing.tests.log_world import read, resource
 
 pytestmark = pytest.mark.django_db
@@ -207,6 +208,32 @@ def test_filters_narrow_the_log(
     today = timezone.localdate()
     assert len(seqs(client.get(LOG, {"date_from": today.isoformat(), "date_to": today.isoformat()}))) == 4
     assert seqs(client.get(LOG, {"date_from": (today + dt.timedelta(days=1)).isoformat()})) == []
+
+
+def test_the_consumer_filter_offers_department_b_nothing_of_department_a(
+    reviewer_b: User,
+    auditor: User,
+    staff_client: Callable[[User], Client],
+    department_a: Organisation,
+    department_b: Organisation,
+    res_a: Resource,
+    res_b: Resource,
+    log: dict[str, int],
+) -> None:
+    """The list of consumers would otherwise tell department B which data department A uses."""
+    make_grant(res_a, department_a)  # A's use of its own resource: none of B's business
+
+    def offered(user: User) -> set[int]:
+        return {org.pk for org in staff_client(user).get(LOG).context["form"].fields["consumer"].queryset}
+
+    assert offered(reviewer_b) == {department_b.pk}
+    assert offered(auditor) == {department_a.pk}
+    # Choosing A by hand is an invalid choice: the log is not narrowed to A and B still sees only its records.
+    response = staff_client(reviewer_b).get(LOG, {"consumer": department_a.pk})
+    assert response.context["form"].errors
+    assert sorted(seqs(response)) == sorted([log["b_on_a"], log["b_on_b"], log["b_refused"]])
+    make_grant(res_b, department_a)  # A now reads B's resource: B, its provider, sees A's reads of it
+    assert offered(reviewer_b) == {department_a.pk, department_b.pk}
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from yiwang.cases.models import Case
 from yiwang.catalogue.models import ItemVersion, Organisation
+from yiwang.identity import clients
 from yiwang.identity.tests.people import ENTERPRISE, PEOPLE, make_register_entity, make_register_person
 from yiwang.sharing import keys, signing
 from yiwang.sharing.client import ExchangeAnswer, ExchangeClient, django_transport
@@ -566,6 +567,17 @@ def test_a_client_without_a_department_is_403_with_a_clear_error(admin: User) ->
     assert answer.status == 403
     assert answer.json()["code"] == "permission_denied"
     assert not AccessRecord.objects.exists()
+
+
+def test_a_token_outlives_no_removal_of_the_exchange_scope(world: World, person: str, population_grant: Any) -> None:
+    """Changing a client's policy keeps its tokens: the exchange reads the policy as it is now."""
+    clients.update_client(actor=world.admin, application=world.application, allowed_scopes=["registers:verify"])
+    answer = ask(world.client())
+    assert answer.status == 403
+    assert answer.json()["code"] == "permission_denied"
+    assert not AccessRecord.objects.exists()
+    resources = Client().get("/api/v1/sharing/resources", headers={"Authorization": f"Bearer {world.token}"})
+    assert resources.status_code == 403
 
 
 def test_no_token_is_401_and_a_staff_session_is_not_accepted(
