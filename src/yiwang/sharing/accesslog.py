@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -65,34 +65,72 @@ def record_hash(prev_hash: str, values: dict[str, Any]) -> str:
 def append(**values: Any) -> AccessRecord:
     """Append one record to the chain, in the caller's transaction (or a transaction of its own).
 
-    The head row is locked for the append, so two appends never take the same sequence number or link to
-    the same predecessor; on SQLite the database's single writer orders them the same way.
+    The head row is taken first with an UPDATE that moves its sequence on: that locks it (PostgreSQL) or
+    takes the database's write lock (SQLite), so two appends never take the same sequence number or link to
+    the same predecessor. The rest is one statement on PostgreSQL (the record and the head's new hash) and two
+    on SQLite. Plain SQL rather than the ORM: this runs on every read of shared data, and the ORM's insert
+    and update cost more CPU than the rest of an answer (bench/sharing.py).
     """
-    with transaction.atomic():
-        head = ChainHead.objects.select_for_update().filter(pk=1).first()
-        if head is None:
-            # The first append ever. Two racing first appends collide on the primary key: the loser waits for
-            # the winner's commit, rolls back only its savepoint and then locks the winner's row like any append.
-            try:
-                with transaction.atomic():
-                    ChainHead.objects.create(pk=1, seq=0, hash=GENESIS)
-            except IntegrityError:
-                pass
-            head = ChainHead.objects.select_for_update().get(pk=1)
-        # Related rows may be passed as objects (consumer=org) or ids (consumer_id=…): the hash covers the ids,
-        # and an object beside a defaulted None id would otherwise be stored as NULL.
-        for name in _RELATED:
-            if name in values:
-                related = values.pop(name)
-                values[f"{name}_id"] = related.pk if related is not None else None
-        values.setdefault("at", timezone.now())
-        values["seq"] = head.seq + 1
-        for key in CHAINED:
-            values.setdefault(key, [] if key == "fields" else None if key in _NULLABLE else "")
-        digest = record_hash(head.hash, values)
-        record = AccessRecord.objects.create(prev_hash=head.hash, hash=digest, **values)
-        ChainHead.objects.filter(pk=1).update(seq=values["seq"], hash=digest)
+    # Related rows may be passed as objects (consumer=org) or ids (consumer_id=…): the hash covers the ids,
+    # and an object beside a defaulted None id would otherwise be stored as NULL.
+    for name in _RELATED:
+        if name in values:
+            related = values.pop(name)
+            values[f"{name}_id"] = related.pk if related is not None else None
+    values.setdefault("at", timezone.now())
+    for key in CHAINED:
+        values.setdefault(key, [] if key == "fields" else None if key in _NULLABLE else "")
+    connection = transaction.get_connection()
+    # No savepoint: an append that fails must fail the caller's transaction too (an answer without its record
+    # must not leave), and a savepoint is two more round trips on every read.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        seq, prev_hash = _take_head(cursor)
+        values["seq"] = seq
+        digest = record_hash(prev_hash, values)
+        params = [_db_value(name, values[name], connection) for name in CHAINED] + [prev_hash, digest]
+        if connection.vendor == "postgresql":
+            cursor.execute(_INSERT_PG, [*params, digest])
+            pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(_INSERT, params)
+            pk = cursor.lastrowid
+            cursor.execute(_HEAD_HASH, [digest])
+    record = AccessRecord(pk=pk, prev_hash=prev_hash, hash=digest, **values)
+    record._state.adding = False
+    record._state.db = connection.alias
     return record
+
+
+_TABLE = AccessRecord._meta.db_table
+_HEAD_TABLE = ChainHead._meta.db_table
+_COLUMNS = ", ".join([*CHAINED, "prev_hash", "hash"])
+_PLACEHOLDERS = ", ".join(["%s"] * (len(CHAINED) + 2))
+_INSERT = f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES ({_PLACEHOLDERS})"  # noqa: S608 - names are the model's
+_HEAD_HASH = f"UPDATE {_HEAD_TABLE} SET hash = %s WHERE id = 1"  # noqa: S608
+_INSERT_PG = f"WITH record AS ({_INSERT} RETURNING id), head AS ({_HEAD_HASH}) SELECT id FROM record"  # noqa: S608
+_MOVE_HEAD = f"UPDATE {_HEAD_TABLE} SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"  # noqa: S608
+_MAKE_HEAD = f"INSERT INTO {_HEAD_TABLE} (id, seq, hash) VALUES (1, 0, %s) ON CONFLICT DO NOTHING"  # noqa: S608
+_FIELDS: dict[str, Any] = {name: AccessRecord._meta.get_field(name) for name in CHAINED if name not in _NULLABLE}
+
+
+def _take_head(cursor: Any) -> tuple[int, str]:
+    """The new record's sequence number and its predecessor's hash; the head row is locked from here on.
+
+    The first append ever makes the head; two racing first appends both insert "if absent" and the loser waits
+    for the winner's row like any append (no savepoint needed)."""
+    cursor.execute(_MOVE_HEAD)
+    row = cursor.fetchone()
+    if row is None:
+        cursor.execute(_MAKE_HEAD, [GENESIS])
+        cursor.execute(_MOVE_HEAD)
+        row = cursor.fetchone()
+    return int(row[0]), str(row[1])
+
+
+def _db_value(name: str, value: Any, connection: Any) -> Any:
+    if name in _NULLABLE:
+        return value
+    return _FIELDS[name].get_db_prep_save(value, connection)
 
 
 @dataclass(frozen=True)

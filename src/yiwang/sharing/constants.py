@@ -86,6 +86,8 @@ class Refusal(models.TextChoices):
     ITEM_NOT_GRANTED = "item_not_granted", _("The case's service item is not one the grant allows")
     NO_CASE = "no_case", _("A case number and a purpose are required")
     CASE_OUT_OF_SCOPE = "case_out_of_scope", _("The case is unknown or does not involve the consumer's department")
+    CASE_CLOSED = "case_closed", _("The case is not being handled (a draft, or decided, refused or withdrawn)")
+    SUBJECT_NOT_IN_CASE = "subject_not_in_case", _("The subject is not a party to the case")
     RATE_LIMITED = "rate_limited", _("The grant's rate limit is reached")
     INVALID_SUBJECT = "invalid_subject", _("The subject's identifier is malformed")
     NO_CONSENT = "no_consent", _("The applicant has not consented")

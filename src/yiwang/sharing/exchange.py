@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from yiwang.cases.constants import OPEN_STATUSES
 from yiwang.cases.models import Case
 from yiwang.catalogue.models import Organisation
 from yiwang.common import crypto
@@ -34,7 +36,8 @@ from yiwang.licences.constants import HolderKind
 from yiwang.licences.models import Licence
 from yiwang.licences.selectors import state_of
 from yiwang.registers import selectors as registers
-from yiwang.sharing import accesslog
+from yiwang.registers.models import LegalEntity, Person
+from yiwang.sharing import accesslog, caching
 from yiwang.sharing.constants import (
     REQUEST_WINDOW_SECONDS,
     AccessChannel,
@@ -66,6 +69,8 @@ _STATUS = {
     Refusal.ITEM_NOT_GRANTED: 403,
     Refusal.NO_CASE: 400,
     Refusal.CASE_OUT_OF_SCOPE: 403,
+    Refusal.CASE_CLOSED: 403,
+    Refusal.SUBJECT_NOT_IN_CASE: 403,
     Refusal.RATE_LIMITED: 429,
     Refusal.INVALID_SUBJECT: 400,
     Refusal.NO_CONSENT: 403,
@@ -210,12 +215,8 @@ def _subject(kind: str, code: str) -> Subject | None:
         return None
 
 
-def _resource(code: str) -> Resource | None:
-    return Resource.objects.filter(code=code, is_active=True).prefetch_related("fields").first()
-
-
 def _grants(consumer: Organisation, resource: Resource) -> list[Grant]:
-    return list(Grant.objects.filter(consumer=consumer, resource=resource, status=GrantStatus.APPROVED))
+    return caching.approved_grants(consumer.pk, resource.pk)
 
 
 def _valid_on(grant: Grant, today: dt.date) -> bool:
@@ -224,31 +225,67 @@ def _valid_on(grant: Grant, today: dt.date) -> bool:
     )
 
 
-def _case(number: str, consumer: Organisation) -> Case | None:
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the checks need of a case: its items, whether it is being handled, and its parties' indexes."""
+
+    items: frozenset[str]
+    open: bool
+    parties: frozenset[str]
+    enterprise_uscc: str
+
+
+def _case(number: str, consumer: Organisation) -> CaseFacts | None:
     """The case, when it involves the consumer: its accepting department, or a department with a task in it."""
-    return (
+    row = (
         Case.objects.filter(number=number)
         .filter(Q(department=consumer) | Q(tasks__department=consumer))
-        .only("pk", "number", "basic_code", "department_id", "version__implementation_code")
-        .select_related("version")
+        .values_list("basic_code", "version__implementation_code", "status", "applicant_index", "enterprise__uscc")
         .first()
+    )
+    if row is None:
+        return None
+    basic, implementation, status, applicant_index, uscc = row
+    parties = {applicant_index} if applicant_index else set()
+    if uscc:
+        parties.add(crypto.blind_index(uscc, purpose=USCC_INDEX))
+    return CaseFacts(
+        items=frozenset(code for code in (basic, implementation) if code),
+        open=status in OPEN_STATUSES,
+        parties=frozenset(parties),
+        enterprise_uscc=uscc or "",
     )
 
 
-def _item_codes(case: Case) -> set[str]:
-    """A grant may name items by basic code (基本编码) or implementation code (实施编码)."""
-    return {code for code in (case.basic_code, case.version.implementation_code) if code}
+def _is_party(case: CaseFacts, subject: Subject) -> bool:
+    """The subject is the applicant, the applicant enterprise, or that enterprise's legal representative (as the
+    legal-entity register names them): a case entitles its department to read about those, no one else."""
+    if subject.index in case.parties:
+        return True
+    if subject.kind == SubjectKind.PERSON and case.enterprise_uscc:
+        return LegalEntity.objects.filter(uscc=case.enterprise_uscc, legal_representative_index=subject.index).exists()
+    return False
 
 
 def _take_rate(grant: Grant) -> bool:
     """Count one request in the grant's current minute; False when the grant's rate is used up.
 
-    A fixed one-minute window in the cache (Redis in production, shared by every worker): ``add`` starts the
-    window, ``incr`` is atomic, and the key expires with the window.
+    A fixed one-minute window in the cache (Redis in production, shared by every worker). On Redis it is one
+    round trip: INCR and EXPIRE NX in a pipeline on the cache's own connection pool; elsewhere ``add`` starts the
+    window and ``incr`` counts (both atomic), and the key expires with the window.
     """
     window = int(time.time() // 60)
     key = f"sharing:rate:{grant.pk}:{window}"
-    if cache.add(key, 1, timeout=90):
+    if isinstance(cache, RedisCache):
+        # The cache's client (Django's RedisCacheClient) is not public API, but its pool is what every cache call
+        # uses; the count is stored as a plain integer, as the cache itself stores integers.
+        full_key = cache.make_and_validate_key(key)
+        client = cache._cache.get_client(full_key, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(full_key)
+        pipe.expire(full_key, 90, nx=True)
+        count = int(pipe.execute()[0])
+    elif cache.add(key, 1, timeout=90):
         count = 1
     else:
         try:
@@ -261,7 +298,7 @@ def _take_rate(grant: Grant) -> bool:
 
 def _granting(
     caller: Caller, request: Request, resource: Resource, subject: Subject, fields: list[str], today: dt.date
-) -> tuple[Grant, Case]:
+) -> tuple[Grant, CaseFacts]:
     """The grant that covers this request, and its case; or the most specific refusal, logged."""
 
     def refuse(refusal: Refusal, grant: Grant | None = None) -> Refused:
@@ -282,8 +319,11 @@ def _granting(
     case = _case(request.case_number, caller.consumer)
     if case is None:
         raise refuse(Refusal.CASE_OUT_OF_SCOPE, with_fields[0])
-    items = _item_codes(case)
-    for_item = [g for g in with_fields if not g.items or items & set(g.items)]
+    if not case.open:
+        raise refuse(Refusal.CASE_CLOSED, with_fields[0])
+    if not _is_party(case, subject):
+        raise refuse(Refusal.SUBJECT_NOT_IN_CASE, with_fields[0])
+    for_item = [g for g in with_fields if not g.items or case.items & set(g.items)]
     if not for_item:
         raise refuse(Refusal.ITEM_NOT_GRANTED, with_fields[0])
     grant = for_item[0]
@@ -295,9 +335,10 @@ def _granting(
 def _prepare(caller: Caller, request: Request) -> tuple[Resource, Subject, list[str], Grant]:
     if not request.purpose.strip() or not request.case_number.strip():
         raise log_refusal(caller, Refusal.NO_CASE, request=request)
-    resource = _resource(request.resource_code)
-    if resource is None:
+    cached = caching.resource(request.resource_code)
+    if cached is None:
         raise log_refusal(caller, Refusal.UNKNOWN_RESOURCE, request=request)
+    resource, known = cached
     if resource.sharing_type == SharingType.NOT_SHARED:
         raise log_refusal(caller, Refusal.NOT_SHARED, request=request, resource=resource)
     if resource.backend == Backend.EXTERNAL:
@@ -305,7 +346,6 @@ def _prepare(caller: Caller, request: Request) -> tuple[Resource, Subject, list[
     subject = _subject(resource.subject_kind, request.subject)
     if subject is None:
         raise log_refusal(caller, Refusal.INVALID_SUBJECT, request=request, resource=resource)
-    known = [f.code for f in resource.fields.all()]
     fields = list(dict.fromkeys(request.fields)) if request.fields else None
     if fields is not None and any(f not in known for f in fields):
         raise log_refusal(caller, Refusal.FIELD_NOT_GRANTED, request=request, resource=resource, subject=subject)
@@ -327,31 +367,35 @@ def _iso(value: Any) -> Any:
 
 
 def _read(resource: Resource, subject: Subject, fields: list[str]) -> tuple[bool, dict[str, Any]]:
+    # values(), not model instances: only what the answer holds is read, and nothing is decrypted (the register
+    # rows' encrypted ID numbers are not part of any answer).
     if resource.backend == Backend.POPULATION:
-        person = registers.find_person(subject.code)
+        person = (
+            Person.objects.filter(id_number_index=subject.index)
+            .values("name", "sex", "birth_date", "division__code", "address")
+            .first()
+        )
         if person is None:
             return False, {}
-        values: dict[str, Any] = {
-            "name": person.name,
-            "sex": person.sex,
-            "birth_date": person.birth_date,
-            "division": person.division.code,
-            "address": person.address,
-        }
+        values: dict[str, Any] = {**person, "division": person["division__code"]}
     elif resource.backend == Backend.LEGAL_ENTITY:
-        entity = registers.find_entity(subject.code)
+        entity = (
+            LegalEntity.objects.filter(uscc=subject.code)
+            .values(
+                "name",
+                "entity_type",
+                "legal_representative",
+                "registered_address",
+                "division__code",
+                "established",
+                "business_scope",
+                "status",
+            )
+            .first()
+        )
         if entity is None:
             return False, {}
-        values = {
-            "name": entity.name,
-            "entity_type": entity.entity_type,
-            "legal_representative": entity.legal_representative,
-            "registered_address": entity.registered_address,
-            "division": entity.division.code,
-            "established": entity.established,
-            "business_scope": entity.business_scope,
-            "status": entity.status,
-        }
+        values = {**entity, "division": entity["division__code"]}
     else:
         licences = _licences(resource, subject)
         values = {"licences": licences}

@@ -138,3 +138,16 @@ def submit_case(applicant: User, version: ItemVersion) -> Case:
     submitted = cases.submit(actor=applicant, case=case)
     assert submitted.number
     return submitted
+
+
+def filed_for_enterprise(case: Case, uscc: str, name: str, representative: User) -> Case:
+    """The case as if filed for this enterprise (its representative applying): the enterprise becomes a party to
+    it, so its register entry — and its legal representative — may be read for the case."""
+    from yiwang.identity.models import Enterprise
+
+    enterprise, _created = Enterprise.objects.get_or_create(
+        uscc=uscc, defaults={"name": name, "representative": representative}
+    )
+    Case.objects.filter(pk=case.pk).update(enterprise=enterprise)
+    case.refresh_from_db()
+    return case

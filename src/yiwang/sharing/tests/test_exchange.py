@@ -18,7 +18,14 @@ from yiwang.sharing import accesslog, exchange
 from yiwang.sharing.constants import REQUEST_WINDOW_SECONDS, AccessChannel, Outcome, Refusal
 from yiwang.sharing.exchange import Caller, Request
 from yiwang.sharing.models import AccessRecord, Nonce
-from yiwang.sharing.tests.factories import OFFICIAL, PURPOSE, make_grant, platform_resource, submit_case
+from yiwang.sharing.tests.factories import (
+    OFFICIAL,
+    PURPOSE,
+    filed_for_enterprise,
+    make_grant,
+    platform_resource,
+    submit_case,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -43,8 +50,11 @@ def test_a_fetch_into_a_case_is_logged_on_the_case_channel_without_a_system(
     assert (answer.record.channel, answer.record.client_id) == (AccessChannel.CASE, "")
 
 
-def test_an_entity_is_read_from_the_legal_entity_register(department_a: Organisation, case: Case) -> None:
+def test_an_entity_is_read_from_the_legal_entity_register(
+    department_a: Organisation, case: Case, citizen: User
+) -> None:
     make_register_entity(ENTERPRISE, PEOPLE["representative"])
+    case = filed_for_enterprise(case, ENTERPRISE.uscc, ENTERPRISE.name, citizen)
     make_grant(platform_resource("legal_entity"), department_a, fields=["name", "status"])
     answer = exchange.query(
         Caller(department_a, OFFICIAL), Request("legal_entity", ENTERPRISE.uscc.lower(), PURPOSE, str(case.number))
@@ -113,3 +123,50 @@ def test_the_consumers_grants_are_those_valid_today(department_a: Organisation, 
     (grant,) = exchange.grants_of(department_a)
     assert grant["resource"] == "population"
     assert (grant["fields"], grant["items"], grant["purposes"]) == (["name"], ["330106001000"], [PURPOSE])
+
+
+def test_a_person_who_is_not_a_party_to_the_case_cannot_be_read_for_it(department_a: Organisation, case: Case) -> None:
+    make_grant(platform_resource("population"), department_a)
+    with pytest.raises(exchange.Refused) as refused:
+        stranger = PEOPLE["stranger"].id_number
+        exchange.query(Caller(department_a, OFFICIAL), Request("population", stranger, PURPOSE, str(case.number)))
+    assert refused.value.refusal == Refusal.SUBJECT_NOT_IN_CASE and refused.value.http_status == 403
+    assert refused.value.record is not None
+    record = AccessRecord.objects.get(seq=refused.value.record.seq)
+    assert (record.outcome, record.refusal, record.case_number) == (Outcome.REFUSED, "subject_not_in_case", case.number)
+
+
+def test_the_legal_representative_of_the_applicant_enterprise_is_a_party(
+    department_a: Organisation, case: Case, citizen: User
+) -> None:
+    make_register_entity(ENTERPRISE, PEOPLE["representative"])
+    case = filed_for_enterprise(case, ENTERPRISE.uscc, ENTERPRISE.name, citizen)
+    make_grant(platform_resource("population"), department_a, fields=["name"])
+    answer = exchange.query(
+        Caller(department_a, OFFICIAL),
+        Request("population", PEOPLE["representative"].id_number, PURPOSE, str(case.number)),
+    )
+    assert answer.data == {"name": PEOPLE["representative"].name}
+
+
+def test_a_case_no_longer_being_handled_entitles_no_read(department_a: Organisation, case: Case) -> None:
+    make_grant(platform_resource("population"), department_a)
+    Case.objects.filter(pk=case.pk).update(status="withdrawn")
+    with pytest.raises(exchange.Refused) as refused:
+        citizen = PEOPLE["citizen"].id_number
+        exchange.query(Caller(department_a, OFFICIAL), Request("population", citizen, PURPOSE, str(case.number)))
+    assert refused.value.refusal == Refusal.CASE_CLOSED
+    assert AccessRecord.objects.filter(outcome=Outcome.ANSWERED).count() == 0
+
+
+def test_a_revoked_grant_stops_answering_at_once_although_the_grants_are_cached(
+    department_a: Organisation, case: Case
+) -> None:
+    grant = make_grant(platform_resource("population"), department_a)
+    request = Request("population", PEOPLE["citizen"].id_number, PURPOSE, str(case.number))
+    assert exchange.query(Caller(department_a, OFFICIAL), request).found
+    grant.status = "revoked"
+    grant.save(update_fields=["status"])
+    with pytest.raises(exchange.Refused) as refused:
+        exchange.query(Caller(department_a, OFFICIAL), request)
+    assert refused.value.refusal == Refusal.NO_GRANT

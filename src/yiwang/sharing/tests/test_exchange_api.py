@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from yiwang.cases.models import Case
 from yiwang.catalogue.models import ItemVersion, Organisation
+from yiwang.common.crypto import id_number_index
 from yiwang.identity import clients
 from yiwang.identity.tests.people import ENTERPRISE, PEOPLE, make_register_entity, make_register_person
 from yiwang.sharing import keys, signing
@@ -28,6 +29,7 @@ from yiwang.sharing.tests.factories import (
     OFFICIAL,
     PURPOSE,
     client_key,
+    filed_for_enterprise,
     machine_client,
     make_grant,
     make_resource,
@@ -163,6 +165,8 @@ def test_without_fields_every_granted_field_is_answered(
 def test_a_subject_not_in_the_register_is_not_found_and_still_logged(
     world: World, case: Case, population_grant: Any
 ) -> None:
+    # A walk-in case of someone the population register does not know (yet).
+    Case.objects.filter(pk=case.pk).update(applicant_index=id_number_index(PEOPLE["stranger"].id_number))
     answer = ask(world.client(), case.number, subject=PEOPLE["stranger"].id_number)
     assert answer.status == 200
     assert answer.json()["found"] is False and answer.json()["data"] == {}
@@ -229,8 +233,9 @@ def entity(db: Any) -> str:
 
 
 def test_is_this_person_the_legal_representative_answers_yes_or_no_and_reveals_nothing(
-    world: World, entity: str, case: Case
+    world: World, entity: str, case: Case, citizen: User
 ) -> None:
+    filed_for_enterprise(case, ENTERPRISE.uscc, ENTERPRISE.name, citizen)
     make_grant(platform_resource("legal_entity"), world.department, fields=["legal_representative"])
     client = world.client()
     payload = {"question": "legal_representative", "subject": entity, "purpose": PURPOSE, "case_number": case.number}
