@@ -69,7 +69,8 @@ WARMUP_CALLS = 20  # per worker, before the clock starts: translations, the reso
 def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "command", choices=["setup", "query", "nolog", "compare", "api", "verify", "profile", "info", "all"]
+        "command",
+        choices=["setup", "query", "nolog", "compare", "compare-api", "api", "verify", "profile", "info", "all"],
     )
     parser.add_argument("--persons", type=int, default=None, help="population size (setup; default 1M, SQLite 100k)")
     parser.add_argument("--sample", type=int, default=20_000, help="ID numbers asked about (setup)")
@@ -124,7 +125,9 @@ def _world_file(vendor: str) -> Path:
 
 
 def _subjects_file(vendor: str) -> Path:
-    return _data_dir(vendor) / "subjects.json"
+    # "ID number|case number": a read must name a case of the consumer in which the subject is a party
+    # (exchange._is_party), so each sampled person has a case of their own.
+    return _data_dir(vendor) / "subjects-with-cases.json"
 
 
 def load_world(vendor: str) -> tuple[World, list[str]]:
@@ -291,6 +294,32 @@ def _sample(count: int) -> list[str]:
     return numbers
 
 
+def _cases_for(w: World, numbers: list[str]) -> list[str]:
+    """A submitted case in the consumer's department for each sampled person (copies of the world's case with
+    the person as applicant), so each query names a case the subject is a party to; "ID|case number" each."""
+    from django.db import transaction
+
+    from yiwang.cases.models import Case
+    from yiwang.common.crypto import id_number_index
+    from yiwang.common.masking import mask_id_number
+
+    template = Case.objects.get(number=w.case_number)
+    pairs, rows = [], []
+    for n, number in enumerate(numbers):
+        case_number = f"{template.number[:6]}BENCH{n:09d}"
+        pairs.append(f"{number}|{case_number}")
+        row = Case(**{f.attname: getattr(template, f.attname) for f in Case._meta.concrete_fields})
+        row.pk, row.number, row.idempotency_key = None, case_number, None
+        row.applicant, row.applicant_id_number = None, number
+        row.applicant_index, row.applicant_id_masked = id_number_index(number), mask_id_number(number)
+        rows.append(row)
+    with transaction.atomic():
+        Case.objects.filter(number__contains="BENCH").delete()
+        for start in range(0, len(rows), 2000):
+            Case.objects.bulk_create(rows[start : start + 2000])
+    return pairs
+
+
 def setup(vendor: str, persons: int, sample: int) -> World:
     from django.core.management import call_command
 
@@ -329,7 +358,7 @@ def setup(vendor: str, persons: int, sample: int) -> World:
     subjects_file = _subjects_file(vendor)
     have = json.loads(subjects_file.read_text()) if subjects_file.exists() else []
     if len(have) < sample:
-        subjects_file.write_text(json.dumps(_sample(sample)))
+        subjects_file.write_text(json.dumps(_cases_for(w, _sample(sample))))
     if seconds is not None:
         _save(f"generation-{vendor}", {"persons": total, "seconds": seconds, "load_average": os.getloadavg()})
     print(
@@ -352,7 +381,8 @@ def _caller(w: World) -> Any:
 def _request(w: World, subject: str) -> Any:
     from yiwang.sharing import exchange
 
-    return exchange.Request(RESOURCE, subject, PURPOSE, w.case_number, fields=None)
+    number, case_number = subject.split("|")
+    return exchange.Request(RESOURCE, number, PURPOSE, case_number, fields=None)
 
 
 def logged(w: World) -> Callable[[str], Callable[[], object]]:
@@ -415,13 +445,15 @@ def over_http(w: World) -> Callable[[str], Callable[[], object]]:
     token = token_response.json()["access_token"]
 
     def call(subject: str) -> Callable[[], object]:
+        number, case_number = subject.split("|")
+
         def run() -> object:
             body = json.dumps(
                 {
                     "resource": RESOURCE,
-                    "subject": subject,
+                    "subject": number,
                     "purpose": PURPOSE,
-                    "case_number": w.case_number,
+                    "case_number": case_number,
                 },
                 ensure_ascii=False,
             ).encode()
@@ -465,11 +497,28 @@ def api_available() -> bool:
     return True
 
 
+def over_http_unlogged(w: World) -> Callable[[str], Callable[[], object]]:
+    """``over_http`` with the answer's log append left out — in this bench process only, by replacing
+    ``exchange._answered`` with a record that is never written (the platform has no switch for it): what the
+    access log costs a department system's query through the whole stack."""
+    from yiwang.sharing import exchange
+    from yiwang.sharing.models import AccessRecord
+
+    def unrecorded(*_args: object, **_kwargs: object) -> AccessRecord:
+        return AccessRecord(seq=0, hash="0" * 64, prev_hash="0" * 64)
+
+    exchange._answered = unrecorded  # type: ignore[assignment]
+    return over_http(w)
+
+
 KINDS: dict[str, tuple[str, Callable[[World], Callable[[str], Callable[[], object]]]]] = {
     "query": ("exchange.query (logged)", logged),
     "nolog": ("exchange._prepare + _read (no log)", unlogged),
     "api": (f"POST {API_PATH} (HTTP stack, signed)", over_http),
+    "apinolog": (f"POST {API_PATH} without the log append", over_http_unlogged),
 }
+# The pairs ``compare`` alternates: logged first, then the same path without the append.
+PAIRS = {"core": ("query", "nolog"), "api": ("api", "apinolog")}
 
 
 # --- workers ---------------------------------------------------------------------------------------------------
@@ -598,11 +647,14 @@ def describe_cpu(summary: dict[str, Any]) -> str:
     )
 
 
-def compare(w: World, subjects: list[str], count: int, workers: int, rounds: int, quiet: Callable[[], None]) -> Any:
-    """``query`` and ``nolog`` alternately, so drift in the machine's speed falls on both alike."""
-    runs: dict[str, list[dict[str, Any]]] = {"query": [], "nolog": []}
+def compare(
+    w: World, subjects: list[str], count: int, workers: int, rounds: int, quiet: Callable[[], None], pair: str = "core"
+) -> Any:
+    """The logged kind and its unlogged twin alternately, so drift in the machine's speed falls on both alike."""
+    with_log, without = PAIRS[pair]
+    runs: dict[str, list[dict[str, Any]]] = {with_log: [], without: []}
     for _ in range(rounds):
-        for kind in ("nolog", "query"):
+        for kind in (without, with_log):
             quiet()
             runs[kind].append(run(kind, w, subjects, count, workers))
     medians = {
@@ -617,8 +669,17 @@ def compare(w: World, subjects: list[str], count: int, workers: int, rounds: int
         }
         for kind, results in runs.items()
     }
-    ratio = medians["query"]["per_second"] / medians["nolog"]["per_second"]
-    return {"workers": workers, "rounds": rounds, "count": count, "medians": medians, "ratio": ratio, "runs": runs}
+    ratio = medians[with_log]["per_second"] / medians[without]["per_second"]
+    return {
+        "pair": pair,
+        "kinds": [with_log, without],
+        "workers": workers,
+        "rounds": rounds,
+        "count": count,
+        "medians": medians,
+        "ratio": ratio,
+        "runs": runs,
+    }
 
 
 def describe_compare(c: dict[str, Any]) -> str:
@@ -628,14 +689,14 @@ def describe_compare(c: dict[str, Any]) -> str:
         "| p95 ms | p99 ms | CPU ms worker | CPU ms database |",
         "|---|---|---|---|---|---|---|",
     ]
-    for kind, label in (("query", "with the access log (exchange.query)"), ("nolog", "without it (_prepare + _read)")):
-        m = c["medians"][kind]
+    for kind in c["kinds"]:
+        m, label = c["medians"][kind], KINDS[kind][0]
         lines.append(
             f"| {label} | {m['per_second']:.1f} | {m['p50']:.1f} | **{m['p95']:.1f}** | {m['p99']:.1f} "
             f"| {m['worker_cpu_ms']:.2f} | {m['db_cpu_ms']:.2f} |"
         )
     each = ", ".join(
-        f"{kind} " + " / ".join(f"{r['row']['per_second']:.0f}" for r in c["runs"][kind]) for kind in ("query", "nolog")
+        f"{kind} " + " / ".join(f"{r['row']['per_second']:.0f}" for r in c["runs"][kind]) for kind in c["kinds"]
     )
     lines.append(
         f"\nLogging keeps {100 * c['ratio']:.0f} % of the throughput (costs {100 * (1 - c['ratio']):.0f} %). "
@@ -839,6 +900,12 @@ def main(argv: Sequence[str]) -> None:
         _save(f"compare-{workers}-{tag}", result)
         emit("\nWhat the access log costs: the same queries with and without the append, alternating\n")
         emit(describe_compare(result))
+    if args.command == "compare-api" or (args.command == "all" and api_available()):
+        workers = args.workers if args.command == "compare-api" else 2
+        result = compare(w, subjects, args.count, workers, args.rounds, quiet, pair="api")
+        _save(f"compare-api-{workers}-{tag}", result)
+        emit("\nWhat the access log costs a department system's query through the HTTP stack, alternating\n")
+        emit(describe_compare(result))
     if args.command == "all" and not api_available():
         emit(f"\nThrough the HTTP stack: not measured, {API_PATH} does not exist.")
     elif args.command == "all":
@@ -848,7 +915,7 @@ def main(argv: Sequence[str]) -> None:
         emit("\nThrough the HTTP stack (in process: no network, no gunicorn)\n")
         emit(table([result["row"]]))
         emit("\n" + describe_cpu(result))
-    if args.command in ("query", "compare", "all", "verify", "api"):
+    if args.command in ("query", "compare", "compare-api", "all", "verify", "api"):
         checked = verify()
         _save(f"verify-{tag}", checked)
         emit("\n" + describe_verify(checked))

@@ -44,6 +44,7 @@ CHAINED = (
     "grant_id",
     "request_id",
 )
+_CONTENT = tuple(k for k in CHAINED if k != "seq")
 _NULLABLE = frozenset({"consumer_id", "resource_id", "grant_id"})
 _RELATED = ("consumer", "resource", "grant")
 
@@ -55,11 +56,16 @@ def _canonical(values: dict[str, Any]) -> bytes:
             return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return value
 
-    return json.dumps({k: plain(values[k]) for k in CHAINED}, sort_keys=True, ensure_ascii=False).encode()
+    return json.dumps({k: plain(values[k]) for k in _CONTENT}, sort_keys=True, ensure_ascii=False).encode()
 
 
 def record_hash(prev_hash: str, values: dict[str, Any]) -> str:
-    return hashlib.sha256(prev_hash.encode() + b"\n" + _canonical(values)).hexdigest()
+    """SHA-256 (hex) of "previous hash, newline, sequence number, newline, the content's canonical JSON", UTF-8.
+
+    The sequence number stands outside the JSON so PostgreSQL can compute the same hash in the append's one
+    statement (where the number is known) from the JSON made here."""
+    text = f"{prev_hash}\n{int(values['seq'])}\n".encode() + _canonical(values)
+    return hashlib.sha256(text).hexdigest()
 
 
 def append(**values: Any) -> AccessRecord:
@@ -84,14 +90,14 @@ def append(**values: Any) -> AccessRecord:
     # No savepoint: an append that fails must fail the caller's transaction too (an answer without its record
     # must not leave), and a savepoint is two more round trips on every read.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        seq, prev_hash = _take_head(cursor)
-        values["seq"] = seq
-        digest = record_hash(prev_hash, values)
-        params = [_db_value(name, values[name], connection) for name in CHAINED] + [prev_hash, digest]
         if connection.vendor == "postgresql":
-            cursor.execute(_INSERT_PG, [*params, digest])
-            pk = cursor.fetchone()[0]
+            pk, seq, prev_hash, digest = _append_pg(cursor, values, connection)
+            values["seq"] = seq
         else:
+            seq, prev_hash = _take_head(cursor)
+            values["seq"] = seq
+            digest = record_hash(prev_hash, values)
+            params = [_db_value(name, values[name], connection) for name in CHAINED] + [prev_hash, digest]
             cursor.execute(_INSERT, params)
             pk = cursor.lastrowid
             cursor.execute(_HEAD_HASH, [digest])
@@ -107,17 +113,39 @@ _COLUMNS = ", ".join([*CHAINED, "prev_hash", "hash"])
 _PLACEHOLDERS = ", ".join(["%s"] * (len(CHAINED) + 2))
 _INSERT = f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES ({_PLACEHOLDERS})"  # noqa: S608 - names are the model's
 _HEAD_HASH = f"UPDATE {_HEAD_TABLE} SET hash = %s WHERE id = 1"  # noqa: S608
-_INSERT_PG = f"WITH record AS ({_INSERT} RETURNING id), head AS ({_HEAD_HASH}) SELECT id FROM record"  # noqa: S608
 _MOVE_HEAD = f"UPDATE {_HEAD_TABLE} SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"  # noqa: S608
 _MAKE_HEAD = f"INSERT INTO {_HEAD_TABLE} (id, seq, hash) VALUES (1, 0, %s) ON CONFLICT DO NOTHING"  # noqa: S608
 _FIELDS: dict[str, Any] = {name: AccessRecord._meta.get_field(name) for name in CHAINED if name not in _NULLABLE}
+# PostgreSQL: lock the head, hash the record (record_hash's formula, in SQL), move the head and insert the record,
+# in one statement: one round trip and one parse instead of three. FOR UPDATE in READ COMMITTED re-reads the head
+# a concurrent append has just committed, so the chain never forks.
+_VALUES = ", ".join(["%s"] * len(_CONTENT))
+_APPEND_PG = (
+    f"WITH old AS (SELECT seq, hash FROM {_HEAD_TABLE} WHERE id = 1 FOR UPDATE), "  # noqa: S608 - the model's names
+    "new AS (SELECT old.seq + 1 AS seq, old.hash AS prev, encode(sha256(convert_to("
+    "old.hash || chr(10) || (old.seq + 1)::text || chr(10) || %s, 'UTF8')), 'hex') AS hash FROM old), "
+    f"moved AS (UPDATE {_HEAD_TABLE} h SET seq = new.seq, hash = new.hash FROM new WHERE h.id = 1), "
+    f"record AS (INSERT INTO {_TABLE} ({_COLUMNS}) SELECT new.seq, {_VALUES}, new.prev, new.hash FROM new "
+    "RETURNING id, seq, prev_hash, hash) SELECT id, seq, prev_hash, hash FROM record"
+)
+
+
+def _append_pg(cursor: Any, values: dict[str, Any], connection: Any) -> tuple[int, int, str, str]:
+    canonical = _canonical(values).decode()
+    params = [canonical, *(_db_value(name, values[name], connection) for name in _CONTENT)]
+    cursor.execute(_APPEND_PG, params)
+    row = cursor.fetchone()
+    if row is None:  # the first append ever: make the head (racing first appends both insert "if absent")
+        cursor.execute(_MAKE_HEAD, [GENESIS])
+        cursor.execute(_APPEND_PG, params)
+        row = cursor.fetchone()
+    return int(row[0]), int(row[1]), str(row[2]), str(row[3])
 
 
 def _take_head(cursor: Any) -> tuple[int, str]:
-    """The new record's sequence number and its predecessor's hash; the head row is locked from here on.
+    """SQLite: the new record's sequence number and its predecessor's hash; the UPDATE takes the write lock.
 
-    The first append ever makes the head; two racing first appends both insert "if absent" and the loser waits
-    for the winner's row like any append (no savepoint needed)."""
+    The first append ever makes the head first."""
     cursor.execute(_MOVE_HEAD)
     row = cursor.fetchone()
     if row is None:

@@ -21,9 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
 
 from yiwang.cases.constants import OPEN_STATUSES
@@ -177,23 +175,30 @@ NONCE_KEEP_SECONDS = 2 * REQUEST_WINDOW_SECONDS
 _SWEEP_KEY = "sharing:nonce-sweep"
 
 
+_NONCE = Nonce._meta.db_table
+_TAKE_NONCE = (
+    f"INSERT INTO {_NONCE} (client_id, nonce, seen_at) VALUES (%s, %s, %s) "  # noqa: S608 - the model's names
+    "ON CONFLICT (client_id, nonce) DO NOTHING"
+)
+
+
 def take_nonce(client_id: str, nonce: str) -> bool:
     """Record the nonce as used by this client; False when it was used before (a replay).
 
-    The unique constraint decides, so two copies of one request racing on two workers cannot both pass. The
-    insert has its own savepoint: the failed insert must not spoil a surrounding transaction (PostgreSQL).
-    Once per window (the first request after the cache marker expires) the nonces too old to matter are
-    deleted, so the table holds about two windows of requests and needs no scheduled job.
+    The unique constraint decides, so two copies of one request racing on two workers cannot both pass (the
+    second waits for the first's transaction and then inserts nothing). "Insert if absent" rather than catching
+    the unique violation: no savepoint, so the nonce can be taken in the answer's own transaction and commit
+    with its access record, one commit per request. Once per window (the first request after the cache marker
+    expires) the nonces too old to matter are deleted, so the table holds about two windows of requests and
+    needs no scheduled job.
     """
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            Nonce.objects.create(client_id=client_id[:100], nonce=nonce[:64], seen_at=now)
-    except IntegrityError:
-        return False
-    if cache.add(_SWEEP_KEY, 1, timeout=REQUEST_WINDOW_SECONDS):
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_NONCE, [client_id[:100], nonce[:64], now])
+        taken: bool = cursor.rowcount == 1
+    if taken and cache.add(_SWEEP_KEY, 1, timeout=REQUEST_WINDOW_SECONDS):
         Nonce.objects.filter(seen_at__lt=now - dt.timedelta(seconds=NONCE_KEEP_SECONDS)).delete()
-    return True
+    return taken
 
 
 def seconds_to_next_window() -> int:
@@ -235,14 +240,25 @@ class CaseFacts:
     enterprise_uscc: str
 
 
+_CASE = Case._meta.db_table
+_TASK = Case.tasks.rel.related_model._meta.db_table
+_VERSION = Case._meta.get_field("version").related_model._meta.db_table
+_ENTERPRISE = Case._meta.get_field("enterprise").related_model._meta.db_table
+# Plain SQL for the two statements every answer runs (this one and the register read): building them through the
+# ORM cost more CPU than the rest of the checks together (bench/sharing.py profile). Names are the models'.
+_CASE_FACTS = (
+    f"SELECT c.basic_code, v.implementation_code, c.status, c.applicant_index, e.uscc "  # noqa: S608
+    f"FROM {_CASE} c JOIN {_VERSION} v ON v.id = c.version_id LEFT JOIN {_ENTERPRISE} e ON e.id = c.enterprise_id "
+    f"WHERE c.number = %s AND (c.department_id = %s "
+    f"OR EXISTS (SELECT 1 FROM {_TASK} t WHERE t.case_id = c.id AND t.department_id = %s))"
+)
+
+
 def _case(number: str, consumer: Organisation) -> CaseFacts | None:
     """The case, when it involves the consumer: its accepting department, or a department with a task in it."""
-    row = (
-        Case.objects.filter(number=number)
-        .filter(Q(department=consumer) | Q(tasks__department=consumer))
-        .values_list("basic_code", "version__implementation_code", "status", "applicant_index", "enterprise__uscc")
-        .first()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_CASE_FACTS, [number, consumer.pk, consumer.pk])
+        row = cursor.fetchone()
     if row is None:
         return None
     basic, implementation, status, applicant_index, uscc = row
@@ -276,11 +292,9 @@ def _take_rate(grant: Grant) -> bool:
     """
     window = int(time.time() // 60)
     key = f"sharing:rate:{grant.pk}:{window}"
-    if isinstance(cache, RedisCache):
-        # The cache's client (Django's RedisCacheClient) is not public API, but its pool is what every cache call
-        # uses; the count is stored as a plain integer, as the cache itself stores integers.
+    client = caching.redis()
+    if client is not None:
         full_key = cache.make_and_validate_key(key)
-        client = cache._cache.get_client(full_key, write=True)
         pipe = client.pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, 90, nx=True)
@@ -366,18 +380,24 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
+_PERSON_COLUMNS = ("name", "sex", "birth_date", "division", "address")
+# division_id is the GB/T 2260 code (the division's primary key); the encrypted ID number is not read at all.
+_PERSON = (
+    f"SELECT name, sex, birth_date, division_id, address FROM {Person._meta.db_table} "  # noqa: S608
+    f"WHERE id_number_index = %s"
+)
+
+
 def _read(resource: Resource, subject: Subject, fields: list[str]) -> tuple[bool, dict[str, Any]]:
     # values(), not model instances: only what the answer holds is read, and nothing is decrypted (the register
     # rows' encrypted ID numbers are not part of any answer).
     if resource.backend == Backend.POPULATION:
-        person = (
-            Person.objects.filter(id_number_index=subject.index)
-            .values("name", "sex", "birth_date", "division__code", "address")
-            .first()
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(_PERSON, [subject.index])
+            person = cursor.fetchone()
         if person is None:
             return False, {}
-        values: dict[str, Any] = {**person, "division": person["division__code"]}
+        values: dict[str, Any] = dict(zip(_PERSON_COLUMNS, person, strict=True))
     elif resource.backend == Backend.LEGAL_ENTITY:
         entity = (
             LegalEntity.objects.filter(uscc=subject.code)
@@ -386,7 +406,7 @@ def _read(resource: Resource, subject: Subject, fields: list[str]) -> tuple[bool
                 "entity_type",
                 "legal_representative",
                 "registered_address",
-                "division__code",
+                "division_id",  # a division's primary key is its GB/T 2260 code
                 "established",
                 "business_scope",
                 "status",
@@ -395,7 +415,7 @@ def _read(resource: Resource, subject: Subject, fields: list[str]) -> tuple[bool
         )
         if entity is None:
             return False, {}
-        values = {**entity, "division": entity["division__code"]}
+        values = {**entity, "division": entity["division_id"]}
     else:
         licences = _licences(resource, subject)
         values = {"licences": licences}
@@ -482,7 +502,9 @@ def grants_of(consumer: Organisation) -> list[dict[str, Any]]:
 def query(caller: Caller, request: Request) -> Answer:
     """The granted fields of one subject in one resource, for one case and purpose; logged either way."""
     resource, subject, fields, grant = _prepare(caller, request)
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (the API's, which holds the request's nonce): a failure here
+    # must undo the whole request anyway.
+    with transaction.atomic(savepoint=False):
         found, data = _read(resource, subject, fields)
         record = _answered(caller, request, resource, subject, fields, grant)
     return Answer(record, resource, found, data)
@@ -508,7 +530,7 @@ def verify(caller: Caller, question: str, request: Request, *, about: str) -> An
     request = dataclasses.replace(request, resource_code=resource_code, fields=consulted)
     caller = Caller(caller.consumer, caller.official, caller.client_id, AccessChannel.VERIFY)
     resource, subject, fields, grant = _prepare(caller, request)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         answer = _answer_question(question, resource, subject, about)
         record = _answered(caller, request, resource, subject, fields, grant)
         if question == "legal_representative":

@@ -119,4 +119,6 @@ def retire_signing_key(*, actor: Actor, key: SigningKey) -> SigningKey:
 
 def active_key(application: Any, key_id: str) -> SigningKey | None:
     """The client's key named ``key_id``, when it is registered to this client and not retired."""
-    return SigningKey.objects.filter(application=application, key_id=key_id, retired_at__isnull=True).first()
+    from yiwang.sharing import caching
+
+    return caching.signing_key(application.pk, key_id)

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -206,23 +207,31 @@ class _SignedView(_MachineView):
         client_id: str = self.application.client_id
         official = (received.official or "")[:OFFICIAL_LIMIT]
         caller = exchange.Caller(self.consumer, official, client_id)
-        try:
-            self._check_signature(caller, received)
-            data = self._payload(body)
-            if isinstance(data, DomainError):
-                return _plain_error(data)
-            payload, record = self.answer(caller, data, received.digest)
-        except exchange.Refused as exc:
-            assert exc.record is not None  # every refusal here was logged
-            response = signed_response(
-                {**exc.as_dict(), "record": _record_ref(exc.record)},
-                status=exc.http_status,
-                digest=received.digest,
-                record=exc.record,
-            )
-            if exc.refusal == Refusal.RATE_LIMITED:
-                response["Retry-After"] = str(exchange.seconds_to_next_window())
-            return response
+        # One transaction for the request: the nonce, the access record and the answer commit together (one
+        # commit, and a request that failed leaves its nonce free for a retry). A refusal is caught inside it,
+        # so its record commits with the nonce.
+        with transaction.atomic():
+            try:
+                self._check_signature(caller, received)
+                data = self._payload(body)
+                if isinstance(data, DomainError):
+                    malformed: DomainError | None = data
+                else:
+                    malformed = None
+                    payload, record = self.answer(caller, data, received.digest)
+            except exchange.Refused as refused:
+                assert refused.record is not None  # every refusal here was logged
+                response = signed_response(
+                    {**refused.as_dict(), "record": _record_ref(refused.record)},
+                    status=refused.http_status,
+                    digest=received.digest,
+                    record=refused.record,
+                )
+                if refused.refusal == Refusal.RATE_LIMITED:
+                    response["Retry-After"] = str(exchange.seconds_to_next_window())
+                return response
+        if malformed is not None:
+            return _plain_error(malformed)
         return signed_response(payload, status=200, digest=received.digest, record=record)
 
     def _check_signature(self, caller: exchange.Caller, received: _Received) -> None:
