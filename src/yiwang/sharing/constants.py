@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SharingType(models.TextChoices):
@@ -61,7 +62,7 @@ class GrantStatus(models.TextChoices):
 
 class Outcome(models.TextChoices):
     ANSWERED = "answered", _("Answered")
-    REFUSED = "refused", _("Refused")
+    REFUSED = "refused", pgettext_lazy("access outcome", "Refused")
 
 
 class AccessChannel(models.TextChoices):
