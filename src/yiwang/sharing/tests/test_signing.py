@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,28 @@ def test_the_client_refuses_keys_that_are_not_ed25519() -> None:
     )
     with pytest.raises(ValueError):
         ExchangeClient(lambda *args: (200, {}, b""), client_id="c", private_key=rsa_pem, platform_public_pem=pem)
+
+
+def test_openssl_verifies_a_platform_answer_and_rejects_it_after_one_changed_byte(tmp_path: Path) -> None:
+    """An independent implementation (OpenSSL's Ed25519) checks what the platform signs, from the published key."""
+    with override_settings(YIWANG_SHARING_KEY_FILE=tmp_path / "platform.pem", YIWANG_SHARING_CREATE_KEY=True):
+        signing.platform_key.cache_clear()
+        try:
+            key = signing.platform_key()
+            text = signing.answer_text(
+                request_digest="a" * 64, timestamp="1764547200", record_hash="b" * 64, body='{"姓名":"张三"}'.encode()
+            )
+            signature = signing.unb64(key.sign(text))
+        finally:
+            signing.platform_key.cache_clear()
+    assert signature is not None
+    (tmp_path / "public.pem").write_text(key.public_pem)
+    (tmp_path / "answer.txt").write_bytes(text)
+    (tmp_path / "answer.sig").write_bytes(signature)
+    command = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(tmp_path / "public.pem"), "-rawin"]
+    files = ["-in", str(tmp_path / "answer.txt"), "-sigfile", str(tmp_path / "answer.sig")]
+    checked = subprocess.run([*command, *files], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    (tmp_path / "answer.txt").write_bytes(text[:-1] + bytes([text[-1] ^ 1]))
+    forged = subprocess.run([*command, *files], capture_output=True, text=True, check=False)
+    assert forged.returncode != 0
