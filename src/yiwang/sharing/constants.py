@@ -23,7 +23,7 @@ class Sensitivity(models.TextChoices):
 class FieldType(models.TextChoices):
     STRING = "string", _("Text")
     DATE = "date", _("Date")
-    CODE = "code", _("Code")
+    CODE = "code", pgettext_lazy("data type", "Code")
     BOOLEAN = "boolean", _("Yes or no")
     LIST = "list", _("List of records")
 
