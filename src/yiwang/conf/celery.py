@@ -26,4 +26,6 @@ app.conf.beat_schedule = {
     "cases-raise-warnings": {"task": "yiwang.cases.tasks.raise_warnings", "schedule": 900.0},
     # 主动服务: holders are told ahead that a licence expires (once per expiry date; safe to run often).
     "licences-remind-expiring": {"task": "yiwang.licences.tasks.remind_expiring", "schedule": 3600.0},
+    # The data access log's head copied into the audit log: a rewrite of the chain's tail must then rewrite both.
+    "sharing-anchor-access-log": {"task": "yiwang.sharing.tasks.anchor_access_log", "schedule": 3600.0},
 }

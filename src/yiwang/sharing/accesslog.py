@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from yiwang.sharing.models import AccessRecord, ChainHead
 
@@ -161,6 +162,18 @@ def _db_value(name: str, value: Any, connection: Any) -> Any:
     return _FIELDS[name].get_db_prep_save(value, connection)
 
 
+# Why a chain check stopped, for people (translated where shown: the audit command, the workbench's check button).
+REASONS = {
+    "missing": gettext_noop("the record is missing (deleted): the sequence jumps past it"),
+    "link": gettext_noop("the record does not link to the record before it (inserted or replaced)"),
+    "content": gettext_noop("the record's content does not match its hash (changed after it was written)"),
+    "truncated": gettext_noop("records from here to the head are missing (deleted from the end of the log)"),
+    "anchor": gettext_noop(
+        "the record is not the one anchored in the audit log: the chain was rewritten from here, its head included"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     seq: int
@@ -196,6 +209,7 @@ def verify_chain(*, chunk: int = 5000, progress: Callable[[int], None] | None = 
     the walk. ``progress`` is called with the number of records checked since its last call.
     """
     head_seq, head_hash = _head()
+    anchors = _anchors()
     expected_prev = GENESIS
     expected_seq = 1
     checked = 0
@@ -207,6 +221,9 @@ def verify_chain(*, chunk: int = 5000, progress: Callable[[int], None] | None = 
             return ChainReport(checked, ChainBreak(seq, "link"), head_seq)
         if record_hash(row["prev_hash"], row) != row["hash"]:
             return ChainReport(checked, ChainBreak(seq, "content"), head_seq)
+        if anchors.get(seq, row["hash"]) != row["hash"]:
+            # The chain is consistent but not the one anchored: it was rewritten from here on, head included.
+            return ChainReport(checked, ChainBreak(seq, "anchor"), head_seq)
         expected_prev = row["hash"]
         expected_seq += 1
         checked += 1
@@ -216,6 +233,9 @@ def verify_chain(*, chunk: int = 5000, progress: Callable[[int], None] | None = 
         progress(checked % chunk)
     if checked < head_seq:
         return ChainReport(checked, ChainBreak(checked + 1, "truncated"), head_seq)
+    if anchors and max(anchors) > head_seq:
+        # An anchored record is gone, and the head was moved back to hide it.
+        return ChainReport(checked, ChainBreak(head_seq + 1, "truncated"), head_seq)
     if head_hash != expected_prev:
         # The last record was replaced by one that links and hashes correctly but is not the one the head holds.
         return ChainReport(checked, ChainBreak(head_seq, "link"), head_seq)
@@ -226,3 +246,42 @@ def verify_chain(*, chunk: int = 5000, progress: Callable[[int], None] | None = 
     if highest > now_seq:
         return ChainReport(checked, ChainBreak(now_seq + 1, "link"), head_seq)
     return ChainReport(checked, None, head_seq)
+
+
+# --- anchors: the head copied into the audit log ---------------------------------------------------------------
+
+ANCHOR_ACTION = "sharing.access_log_anchored"
+
+
+def _anchors() -> dict[int, str]:
+    """Every anchored (sequence, hash) pair, from the audit log."""
+    from yiwang.audit.models import AuditRecord
+
+    rows = AuditRecord.objects.filter(action=ANCHOR_ACTION).values_list("after", flat=True)
+    return {int(after["seq"]): str(after["hash"]) for after in rows if after}
+
+
+def anchor(*, actor: Any) -> tuple[int, str] | None:
+    """Copy the chain's head (sequence and hash) into the audit log; None when there is nothing new to anchor.
+
+    The chain alone cannot show a rewrite of its tail made together with its head (recompute every later hash,
+    move the head): it is consistent again. An anchor is a copy outside the chain — another table, written by
+    the hourly job (``sharing.tasks.anchor_access_log``) — and ``verify_chain`` compares the anchored records
+    with it, so a rewrite must now also rewrite the append-only audit log. Exported or mailed copies of the
+    anchors take it further (docs/sharing.md).
+    """
+    from yiwang.audit import services as audit
+
+    with transaction.atomic():
+        seq, digest = _head()
+        if seq == 0 or _anchors().get(seq) == digest:
+            return None
+        audit.record(
+            actor=actor,
+            action=ANCHOR_ACTION,
+            object_type="sharing.access_log",
+            object_id=seq,
+            object_label=f"#{seq}",
+            after={"seq": seq, "hash": digest},
+        )
+    return seq, digest

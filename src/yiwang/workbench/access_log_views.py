@@ -122,15 +122,9 @@ def access_log_verify(request: HttpRequest) -> HttpResponse:
     if report.broken is None:
         messages.success(request, _("The access log's chain is intact: %(count)d records.") % {"count": report.checked})
     else:
-        reasons = {
-            "missing": _("the record is missing"),
-            "link": _("the record does not link to the one before it"),
-            "content": _("the record was changed after it was written"),
-            "truncated": _("records were removed from the end of the log"),
-        }
         messages.error(
             request,
             _("The access log's chain is broken at record %(seq)d: %(reason)s.")
-            % {"seq": report.broken.seq, "reason": reasons.get(report.broken.reason, report.broken.reason)},
+            % {"seq": report.broken.seq, "reason": _(accesslog.REASONS[report.broken.reason])},
         )
     return redirect("workbench:access_log")

@@ -14,32 +14,36 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
+from yiwang.audit.actors import SystemActor
 from yiwang.sharing import accesslog
 from yiwang.sharing.models import AccessRecord, ChainHead
 
 # Why a record breaks the chain, in words an operator acts on (the codes are ``accesslog.ChainBreak.reason``).
-REASONS = {
-    "missing": gettext_noop("the record is missing (deleted): the sequence jumps past it"),
-    "link": gettext_noop("the record does not link to the record before it (inserted or replaced)"),
-    "content": gettext_noop("the record's content does not match its hash (changed after it was written)"),
-    "truncated": gettext_noop("records from here to the head are missing (deleted from the end of the log)"),
-}
 
 
 class Command(BaseCommand):
-    help = "Check the tamper-evident logs: `verify` walks the data-sharing access log's hash chain."
+    help = (
+        "Check the tamper-evident logs: `verify` walks the data-sharing access log's hash chain and compares it with "
+        "its anchors; `anchor` copies the chain's head into the audit log."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
         verify = actions.add_parser("verify", help="check the access log's hash chain; exit 1 at the first break")
         verify.add_argument("--json", action="store_true", help="print the result as JSON")
         verify.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+        actions.add_parser("anchor", help="copy the access log's head into the audit log now (the hourly job does)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "verify":
             self._verify(options)
+        elif options["action"] == "anchor":
+            anchored = accesslog.anchor(actor=SystemActor("command:audit anchor"))
+            if anchored is None:
+                self.stdout.write(_("nothing new to anchor"))
+            else:
+                self.stdout.write(_("anchored record %(seq)d: %(hash)s") % {"seq": anchored[0], "hash": anchored[1]})
 
     def _verify(self, options: dict[str, Any]) -> None:
         from tqdm import tqdm
@@ -89,7 +93,7 @@ class Command(BaseCommand):
                 % {
                     "seq": broken.seq,
                     "when": when,
-                    "reason": _(REASONS[broken.reason]),
+                    "reason": _(accesslog.REASONS[broken.reason]),
                     "code": broken.reason,
                     "checked": report.checked,
                 }
