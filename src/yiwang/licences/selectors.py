@@ -44,7 +44,7 @@ def verify_identifier(text: str, *, today: dt.date | None = None) -> Verificatio
     return Verification(state_of(licence, today), licence)
 
 
-def state_of(licence: Licence, today: dt.date | None = None) -> str:
+def state_of(licence: Licence, today: dt.date | None = None) -> Verdict:
     """What a licence is now: its recorded status, or expired when its validity has run out (a date, not a row
     change: nothing needs to run at midnight for a licence to expire). The one reading for verification and wallet."""
     if licence.status in _BY_STATUS:

@@ -45,7 +45,8 @@ CHAINED = (
     "grant_id",
     "request_id",
 )
-_CONTENT = tuple(k for k in CHAINED if k != "seq")
+# The columns an append is given: every chained one but the sequence number, which the append itself assigns.
+CONTENT = tuple(k for k in CHAINED if k != "seq")
 _NULLABLE = frozenset({"consumer_id", "resource_id", "grant_id"})
 _RELATED = ("consumer", "resource", "grant")
 
@@ -57,7 +58,7 @@ def _canonical(values: dict[str, Any]) -> bytes:
             return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return value
 
-    return json.dumps({k: plain(values[k]) for k in _CONTENT}, sort_keys=True, ensure_ascii=False).encode()
+    return json.dumps({k: plain(values[k]) for k in CONTENT}, sort_keys=True, ensure_ascii=False).encode()
 
 
 def record_hash(prev_hash: str, values: dict[str, Any]) -> str:
@@ -120,7 +121,7 @@ _FIELDS: dict[str, Any] = {name: AccessRecord._meta.get_field(name) for name in 
 # PostgreSQL: lock the head, hash the record (record_hash's formula, in SQL), move the head and insert the record,
 # in one statement: one round trip and one parse instead of three. FOR UPDATE in READ COMMITTED re-reads the head
 # a concurrent append has just committed, so the chain never forks.
-_VALUES = ", ".join(["%s"] * len(_CONTENT))
+_VALUES = ", ".join(["%s"] * len(CONTENT))
 _APPEND_PG = (
     f"WITH old AS (SELECT seq, hash FROM {_HEAD_TABLE} WHERE id = 1 FOR UPDATE), "  # noqa: S608 - the model's names
     "new AS (SELECT old.seq + 1 AS seq, old.hash AS prev, encode(sha256(convert_to("
@@ -133,7 +134,7 @@ _APPEND_PG = (
 
 def _append_pg(cursor: Any, values: dict[str, Any], connection: Any) -> tuple[int, int, str, str]:
     canonical = _canonical(values).decode()
-    params = [canonical, *(_db_value(name, values[name], connection) for name in _CONTENT)]
+    params = [canonical, *(_db_value(name, values[name], connection) for name in CONTENT)]
     cursor.execute(_APPEND_PG, params)
     row = cursor.fetchone()
     if row is None:  # the first append ever: make the head (racing first appends both insert "if absent")

@@ -30,7 +30,8 @@ from yiwang.catalogue.models import Organisation
 from yiwang.common import crypto
 from yiwang.common.errors import DomainError
 from yiwang.common.masking import mask_id_number
-from yiwang.licences.constants import HolderKind
+from yiwang.licences.constants import HolderKind, Verdict
+from yiwang.licences.issuance import holder_index
 from yiwang.licences.models import Licence
 from yiwang.licences.selectors import state_of
 from yiwang.registers import selectors as registers
@@ -47,9 +48,6 @@ from yiwang.sharing.constants import (
     SubjectKind,
 )
 from yiwang.sharing.models import AccessRecord, Grant, Nonce, Resource
-
-# The blind-index purpose of USCCs: the same the licences and cases apps use, so one subject has one index.
-USCC_INDEX = "uscc"
 
 # The HTTP status each refusal maps to: 401/403 for who is asking, 404 for what does not exist, 409 for a
 # replay, 429 for the rate, 400 for a malformed request.
@@ -126,10 +124,6 @@ class Subject:
 # --- refusals -------------------------------------------------------------------------------------
 
 
-def _message(refusal: Refusal) -> str:
-    return str(Refusal(refusal).label)
-
-
 def log_refusal(
     caller: Caller,
     refusal: Refusal,
@@ -164,7 +158,7 @@ def log_refusal(
         grant_id=grant.pk if grant else None,
         request_id=(request.request_id if request else "")[:64],
     )
-    return Refused(refusal, message or _message(refusal), record=record)
+    return Refused(refusal, message or str(refusal.label), record=record)
 
 
 # --- replay ---------------------------------------------------------------------------------------
@@ -210,21 +204,19 @@ def seconds_to_next_window() -> int:
 
 
 def _subject(kind: str, code: str) -> Subject | None:
+    # The licences' holder index: the one cases and licences index their subjects by, so one subject has one index.
     try:
         if kind == SubjectKind.PERSON:
             number = registers.require_id_number(code)
-            return Subject(kind, number, crypto.id_number_index(number), mask_id_number(number))
+            return Subject(kind, number, holder_index(HolderKind.PERSON, number), mask_id_number(number))
         uscc = registers.require_uscc(code)
-        return Subject(kind, uscc, crypto.blind_index(uscc, purpose=USCC_INDEX), uscc)
+        return Subject(kind, uscc, holder_index(HolderKind.ORGANISATION, uscc), uscc)
     except DomainError:
         return None
 
 
-def _grants(consumer: Organisation, resource: Resource) -> list[Grant]:
-    return caching.approved_grants(consumer.pk, resource.pk)
-
-
-def _valid_on(grant: Grant, today: dt.date) -> bool:
+def valid_on(grant: Grant, today: dt.date) -> bool:
+    """Whether the grant's validity covers ``today`` (the exchange and the once-only offers use this one rule)."""
     return (grant.valid_from is None or grant.valid_from <= today) and (
         grant.valid_until is None or today <= grant.valid_until
     )
@@ -264,7 +256,7 @@ def _case(number: str, consumer: Organisation) -> CaseFacts | None:
     basic, implementation, status, applicant_index, uscc = row
     parties = {applicant_index} if applicant_index else set()
     if uscc:
-        parties.add(crypto.blind_index(uscc, purpose=USCC_INDEX))
+        parties.add(holder_index(HolderKind.ORGANISATION, uscc))
     return CaseFacts(
         items=frozenset(code for code in (basic, implementation) if code),
         open=status in OPEN_STATUSES,
@@ -312,16 +304,16 @@ def _take_rate(grant: Grant) -> bool:
 
 def _granting(
     caller: Caller, request: Request, resource: Resource, subject: Subject, fields: list[str], today: dt.date
-) -> tuple[Grant, CaseFacts]:
-    """The grant that covers this request, and its case; or the most specific refusal, logged."""
+) -> Grant:
+    """The grant that covers this request; or the most specific refusal, logged."""
 
     def refuse(refusal: Refusal, grant: Grant | None = None) -> Refused:
         return log_refusal(caller, refusal, request=request, resource=resource, subject=subject, grant=grant)
 
-    grants = _grants(caller.consumer, resource)
+    grants = caching.approved_grants(caller.consumer.pk, resource.pk)
     if not grants:
         raise refuse(Refusal.NO_GRANT)
-    current = [g for g in grants if _valid_on(g, today)]
+    current = [g for g in grants if valid_on(g, today)]
     if not current:
         raise refuse(Refusal.GRANT_EXPIRED, grants[0])
     with_purpose = [g for g in current if request.purpose in g.purposes]
@@ -343,7 +335,7 @@ def _granting(
     grant = for_item[0]
     if not _take_rate(grant):
         raise refuse(Refusal.RATE_LIMITED, grant)
-    return grant, case
+    return grant
 
 
 def _prepare(caller: Caller, request: Request) -> tuple[Resource, Subject, list[str], Grant]:
@@ -366,10 +358,10 @@ def _prepare(caller: Caller, request: Request) -> tuple[Resource, Subject, list[
     today = timezone.localdate()
     if fields is None:
         # Every granted field: the first grant that passes the other checks decides which those are.
-        grant, _case_row = _granting(caller, request, resource, subject, [], today)
+        grant = _granting(caller, request, resource, subject, [], today)
         fields = [f for f in known if f in grant.fields]
     else:
-        grant, _case_row = _granting(caller, request, resource, subject, fields, today)
+        grant = _granting(caller, request, resource, subject, fields, today)
     return resource, subject, fields, grant
 
 
@@ -492,7 +484,7 @@ def grants_of(consumer: Organisation) -> list[dict[str, Any]]:
             "rate_per_minute": g.rate_per_minute,
         }
         for g in rows
-        if _valid_on(g, today)
+        if valid_on(g, today)
     ]
 
 
@@ -550,4 +542,4 @@ def _answer_question(question: str, resource: Resource, subject: Subject, about:
         person = registers.find_person(subject.code)
         return bool(person and registers.names_match(person.name, about))
     wanted = about.strip()
-    return any(row["type_code"] == wanted and row["status"] == "valid" for row in _licences(resource, subject))
+    return any(row["type_code"] == wanted and row["status"] == Verdict.VALID for row in _licences(resource, subject))

@@ -1,9 +1,8 @@
 """Reads of the access log: what a person or enterprise sees of the reads of their data (the data tracker),
 and what staff see of the log (auditors all of it; a department the reads it made and those of its resources).
 
-Subjects are found by blind index only, the same indexes the log was written with: a person's is
-``crypto.id_number_index`` of their ID number, an enterprise's ``crypto.blind_index`` of its USCC under
-``ENTITY_INDEX`` (as cases and licences index enterprises). No ID number is decrypted to list a log.
+Subjects are found by blind index only, the same indexes the log was written with, and the ones licences name
+their holders by (``licences.issuance.holder_index``). No ID number is decrypted to list a log.
 """
 
 from __future__ import annotations
@@ -17,25 +16,23 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from yiwang.catalogue.models import Organisation
-from yiwang.common import crypto
 from yiwang.identity import authz
 from yiwang.identity.constants import AccountKind
 from yiwang.identity.models import Enterprise, account_of
+from yiwang.licences.constants import HolderKind
+from yiwang.licences.issuance import holder_index
 from yiwang.sharing.constants import Outcome, SubjectKind
 from yiwang.sharing.models import AccessRecord, Grant, ResourceField
 
 AUDIT = "sharing.audit"
 CONSUME = "sharing.consume"
 PROVIDE = "sharing.provide"
-ENTITY_INDEX = "uscc"  # the blind-index purpose of USCCs (cases.Case and licences.issuance.holder_index use it)
 SELF = "self"
 
 
 def subject_index(kind: str, code: str) -> str:
     """The blind index the log stores for a person's ID number or an enterprise's USCC."""
-    if kind == SubjectKind.PERSON:
-        return crypto.id_number_index(code)
-    return crypto.blind_index(code, purpose=ENTITY_INDEX)
+    return holder_index(HolderKind.PERSON if kind == SubjectKind.PERSON else HolderKind.ORGANISATION, code)
 
 
 def reads_of(subject_indexes: Iterable[str], *, include_refused: bool = False) -> QuerySet[AccessRecord]:
@@ -81,7 +78,10 @@ def data_subjects(actor: Any) -> list[DataSubject]:
         for enterprise in Enterprise.objects.filter(pk__in=sorted(enterprise_ids)).order_by("name", "pk"):
             found.append(
                 DataSubject(
-                    f"e{enterprise.pk}", enterprise.name, SubjectKind.ENTITY, subject_index("entity", enterprise.uscc)
+                    f"e{enterprise.pk}",
+                    enterprise.name,
+                    SubjectKind.ENTITY,
+                    subject_index(SubjectKind.ENTITY, enterprise.uscc),
                 )
             )
     return found

@@ -54,7 +54,7 @@ class FetchRefused(InvalidInput):
         record = self.refused.record if self.refused is not None else None
         if record is None:
             return None
-        values = {key: getattr(record, key) for key in accesslog.CHAINED if key != "seq"}
+        values = {key: getattr(record, key) for key in accesslog.CONTENT}
         return accesslog.append(**values)
 
 
@@ -67,12 +67,6 @@ def _item_codes(case: Case) -> set[str]:
     return {code for code in (case.basic_code, case.version.implementation_code) if code}
 
 
-def _valid_on(grant: Grant, today: dt.date) -> bool:
-    return (grant.valid_from is None or grant.valid_from <= today) and (
-        grant.valid_until is None or today <= grant.valid_until
-    )
-
-
 def covering_grant(case: Case, resource: Resource) -> Grant | None:
     """The grant under which ``case``'s department reads ``resource`` for this case, or None."""
     today = timezone.localdate()
@@ -81,7 +75,8 @@ def covering_grant(case: Case, resource: Resource) -> Grant | None:
         consumer_id=case.department_id, resource=resource, status=GrantStatus.APPROVED
     ).order_by("-decided_at", "-id")
     for grant in grants:
-        if _valid_on(grant, today) and grant.purposes and (not grant.items or items & set(grant.items)):
+        # The exchange's own validity rule: what is offered here is what it will accept at the read.
+        if exchange.valid_on(grant, today) and grant.purposes and (not grant.items or items & set(grant.items)):
             return grant
     return None
 

@@ -19,8 +19,6 @@ from yiwang.audit.actors import SystemActor
 from yiwang.sharing import accesslog
 from yiwang.sharing.models import AccessRecord, ChainHead
 
-# Why a record breaks the chain, in words an operator acts on (the codes are ``accesslog.ChainBreak.reason``).
-
 
 class Command(BaseCommand):
     help = (
