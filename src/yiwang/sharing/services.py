@@ -739,7 +739,7 @@ def approve_grant(
         rate = (
             _clean_rate(rate_per_minute, maximum=grant.requested_rate)
             if rate_per_minute is not None
-            else (grant.requested_rate)
+            else grant.requested_rate
         )
         text = _text("note", note, REASON_LIMIT, required=False, label=_("Note"))
         _approve(

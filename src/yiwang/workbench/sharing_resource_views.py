@@ -27,10 +27,11 @@ from django.views.decorators.http import require_http_methods
 from yiwang.catalogue.models import Organisation
 from yiwang.common.errors import DomainError, NotFound
 from yiwang.identity import authz
+from yiwang.portal import labels
 from yiwang.sharing import selectors, services
 from yiwang.sharing.constants import FieldType, GrantStatus, Sensitivity, SharingType, SubjectKind, UpdateCycle
 from yiwang.sharing.models import Resource
-from yiwang.workbench.sharing_views import _context, _guard, _language, _provider_name
+from yiwang.workbench.sharing_views import guard, page_context, provider_name
 from yiwang.workbench.views import forbidden
 
 PREFIX = "fields"
@@ -203,14 +204,14 @@ def _render_form(
     failed: bool,
     status: int,
 ) -> HttpResponse:
-    context = _context(
+    context = page_context(
         request,
         "workbench:sharing",
         form=form,
         formset=formset,
         resource=resource,
-        name=resource.display_name(_language()) if resource is not None else "",
-        provider=_provider_name(resource) if resource is not None else _own_department_name(request),
+        name=resource.display_name(labels.language()) if resource is not None else "",
+        provider=provider_name(resource) if resource is not None else _own_department_name(request.user),
         table_errors=table_errors,
         failed=failed,
         unconditional=str(SharingType.UNCONDITIONAL),
@@ -218,10 +219,14 @@ def _render_form(
     return render(request, "workbench/sharing/resource_form.html", context, status=status)
 
 
-def _own_department_name(request: HttpRequest) -> str:
-    department_id = authz.subject_of(request.user).department_id
-    department = Organisation.objects.filter(pk=department_id).first() if department_id is not None else None
-    return department.display_name(_language()) if department is not None else ""
+def _own_department(actor: Any) -> Organisation | None:
+    department_id = authz.subject_of(actor).department_id
+    return Organisation.objects.filter(pk=department_id).first() if department_id is not None else None
+
+
+def _own_department_name(actor: Any) -> str:
+    department = _own_department(actor)
+    return department.display_name(labels.language()) if department is not None else ""
 
 
 def _handle(request: HttpRequest, resource: Resource | None) -> HttpResponse:
@@ -296,12 +301,11 @@ def _provider(request: HttpRequest, data: dict[str, Any]) -> Organisation | None
     if "provider" in data:
         chosen = data["provider"]
         return chosen if isinstance(chosen, Organisation) else None
-    department_id = authz.subject_of(request.user).department_id
-    return Organisation.objects.filter(pk=department_id).first() if department_id is not None else None
+    return _own_department(request.user)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@_guard(services.PROVIDE, "workbench:sharing")
+@guard(services.PROVIDE, "workbench:sharing")
 def register(request: HttpRequest) -> HttpResponse:
     if not may_register(request.user):
         return forbidden(request)
@@ -320,7 +324,7 @@ def _managed(request: HttpRequest, pk: int) -> Resource | HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@_guard(services.PROVIDE, "workbench:sharing")
+@guard(services.PROVIDE, "workbench:sharing")
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     found = _managed(request, pk)
     if isinstance(found, HttpResponse):
@@ -343,7 +347,7 @@ class RetireForm(forms.Form):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@_guard(services.PROVIDE, "workbench:sharing")
+@guard(services.PROVIDE, "workbench:sharing")
 def retire(request: HttpRequest, pk: int) -> HttpResponse:
     found = _managed(request, pk)
     if isinstance(found, HttpResponse):
@@ -369,12 +373,12 @@ def retire(request: HttpRequest, pk: int) -> HttpResponse:
     grants = selectors.grants_on(request.user, found)
     approved = grants.filter(status=GrantStatus.APPROVED).count() if grants is not None else 0
     requested = grants.filter(status=GrantStatus.REQUESTED).count() if grants is not None else 0
-    context = _context(
+    context = page_context(
         request,
         "workbench:sharing",
         resource=found,
-        name=found.display_name(_language()),
-        provider=_provider_name(found),
+        name=found.display_name(labels.language()),
+        provider=provider_name(found),
         form=form,
         approved=approved,
         requested=requested,

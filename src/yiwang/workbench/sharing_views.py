@@ -31,8 +31,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yiwang.catalogue.models import Organisation
 from yiwang.common.errors import DomainError, NotFound
 from yiwang.identity import authz
+from yiwang.portal import labels
 from yiwang.portal.account_forms import show_domain_error
-from yiwang.portal.labels import is_chinese
 from yiwang.portal.views import not_found
 from yiwang.sharing import selectors, services
 from yiwang.sharing.constants import GrantStatus, SharingType, SubjectKind
@@ -56,7 +56,7 @@ GRANT_CLASS = {
 }
 
 
-def _guard(action: str, current: str) -> Callable[[View], View]:
+def guard(action: str, current: str) -> Callable[[View], View]:
     """Anonymous → sign in (back to the page, or to its list after a POST); not allowed → 403; NotFound → 404."""
 
     def decorate(view: View) -> View:
@@ -77,12 +77,8 @@ def _guard(action: str, current: str) -> Callable[[View], View]:
     return decorate
 
 
-def _context(request: HttpRequest, current: str, **extra: Any) -> dict[str, Any]:
+def page_context(request: HttpRequest, current: str, **extra: Any) -> dict[str, Any]:
     return {"tasks": tasks_for(request.user), "current": current, "nav": "workbench", **extra}
-
-
-def _language() -> str | None:
-    return None if is_chinese() else "en"
 
 
 def _badge(resource: Resource) -> tuple[str, str]:
@@ -93,10 +89,10 @@ def _grant_badge(grant: Grant) -> tuple[str, str]:
     return str(grant.get_status_display()), GRANT_CLASS[GrantStatus(grant.status)]
 
 
-def _provider_name(resource: Resource) -> str:
+def provider_name(resource: Resource) -> str:
     if resource.provider is None:
         return _("The platform (data management office)")
-    return resource.provider.display_name(_language())
+    return resource.provider.display_name(labels.language())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -105,7 +101,7 @@ def _provider_name(resource: Resource) -> str:
 
 
 @require_http_methods(["GET", "HEAD"])
-@_guard(services.BROWSE, "workbench:sharing")
+@guard(services.BROWSE, "workbench:sharing")
 def catalogue(request: HttpRequest) -> HttpResponse:
     filters = selectors.CatalogueFilters(
         provider=str(request.GET.get("provider") or "")[:20],
@@ -114,12 +110,12 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         query=str(request.GET.get("q") or "").strip()[: selectors.QUERY_LIMIT],
     )
     page = Paginator(selectors.catalogue(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    language = _language()
+    language = labels.language()
     rows = [
         {
             "resource": r,
             "name": r.display_name(language),
-            "provider": _provider_name(r),
+            "provider": provider_name(r),
             "badge": _badge(r),
             "fields": len(r.fields.all()),
         }
@@ -135,7 +131,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         "subject": filters.subject_kind,
         "q": filters.query,
     }
-    context = _context(
+    context = page_context(
         request,
         "workbench:sharing",
         page=page,
@@ -151,7 +147,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
-@_guard(services.BROWSE, "workbench:sharing")
+@guard(services.BROWSE, "workbench:sharing")
 def export(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         response = HttpResponse(selectors.export_catalogue_csv(), content_type="text/csv; charset=utf-8")
@@ -165,17 +161,17 @@ def export(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
-@_guard(services.BROWSE, "workbench:sharing")
+@guard(services.BROWSE, "workbench:sharing")
 def resource(request: HttpRequest, pk: int) -> HttpResponse:
     found = selectors.resource_for_staff(request.user, pk)
-    language = _language()
+    language = labels.language()
     grants = selectors.grants_on(request.user, found)
-    context = _context(
+    context = page_context(
         request,
         "workbench:sharing",
         resource=found,
         name=found.display_name(language),
-        provider=_provider_name(found),
+        provider=provider_name(found),
         badge=_badge(found),
         fields=[(f, f.display_name(language)) for f in found.fields.all()],
         grants=[(g, _grant_badge(g)) for g in grants] if grants is not None else None,
@@ -230,7 +226,7 @@ class RequestForm(forms.Form):
 
     def __init__(self, *args: Any, resource: Resource, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        language = _language()
+        language = labels.language()
         _choices(self, "fields_").choices = [(f.code, f.display_name(language)) for f in resource.fields.all()]
 
 
@@ -238,7 +234,7 @@ REQUEST_FIELDS = {"fields": "fields_", "rate_per_minute": "rate", "resource": "_
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@_guard(services.CONSUME, "workbench:sharing")
+@guard(services.CONSUME, "workbench:sharing")
 def request_grant(request: HttpRequest, pk: int) -> HttpResponse:
     found = selectors.resource_for_staff(request.user, pk)
     department_id = authz.subject_of(request.user).department_id
@@ -275,13 +271,13 @@ def request_grant(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(reverse("workbench:sharing_mine"))
         else:
             status = 400
-    context = _context(
+    context = page_context(
         request,
         "workbench:sharing",
         resource=found,
-        name=found.display_name(_language()),
-        provider=_provider_name(found),
-        consumer=consumer.display_name(_language()),
+        name=found.display_name(labels.language()),
+        provider=provider_name(found),
+        consumer=consumer.display_name(labels.language()),
         form=form,
     )
     return render(request, "workbench/sharing/request.html", context, status=status)
@@ -292,21 +288,36 @@ def request_grant(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _field_names(grant: Grant, language: str) -> dict[str, str]:
+    return {f.code: f.display_name(language) for f in grant.resource.fields.all()}
+
+
+def _held_fields(grant: Grant, language: str) -> list[str]:
+    """The names of the fields the grant holds, or asks for while undecided (a removed field keeps its code)."""
+    names = _field_names(grant, language)
+    held = grant.status in (GrantStatus.APPROVED, GrantStatus.REVOKED)
+    return [names.get(c, c) for c in (grant.fields if held else grant.requested_fields)]
+
+
 def _status_filter(request: HttpRequest) -> str:
     status = str(request.GET.get("status") or "")
     return status if status in GrantStatus.values else ""
 
 
 @require_http_methods(["GET", "HEAD"])
-@_guard(services.PROVIDE, "workbench:sharing_inbox")
+@guard(services.PROVIDE, "workbench:sharing_inbox")
 def inbox(request: HttpRequest) -> HttpResponse:
     status = _status_filter(request)
     page = Paginator(selectors.provided_grants(request.user, status), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = _context(
+    language = labels.language()
+    context = page_context(
         request,
         "workbench:sharing_inbox",
         page=page,
-        rows=[(g, _grant_badge(g)) for g in page.object_list],
+        rows=[
+            (g, _grant_badge(g), g.resource.display_name(language), g.consumer.display_name(language))
+            for g in page.object_list
+        ],
         status=status,
         statuses=[(str(v), str(v.label)) for v in GrantStatus],
         query=urlencode({"status": status} if status else {}),
@@ -344,7 +355,7 @@ class ApproveForm(forms.Form):
             "rate": grant.requested_rate,
         }
         super().__init__(*args, **{**kwargs, "initial": initial})
-        names = {f.code: f.display_name(_language()) for f in grant.resource.fields.all()}
+        names = _field_names(grant, labels.language())
         _choices(self, "fields_").choices = [(c, f"{names.get(c, c)} ({c})") for c in grant.requested_fields]
         _choices(self, "purposes").choices = [(p, p) for p in grant.requested_purposes]
         if grant.requested_items:
@@ -373,9 +384,9 @@ def _render_grant(
         forms_["revoke"] = ReasonForm(auto_id="revoke-%s")
     if failed is not None:
         forms_[failed[0]] = failed[1]
-    language = _language()
-    names = {f.code: f.display_name(language) for f in grant.resource.fields.all()}
-    context = _context(
+    language = labels.language()
+    names = _field_names(grant, language)
+    context = page_context(
         request,
         "workbench:sharing_inbox",
         grant=grant,
@@ -391,7 +402,7 @@ def _render_grant(
 
 
 @require_http_methods(["GET", "HEAD"])
-@_guard(services.PROVIDE, "workbench:sharing_inbox")
+@guard(services.PROVIDE, "workbench:sharing_inbox")
 def grant(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_grant(request, selectors.grant_for_provider(request.user, pk))
 
@@ -420,7 +431,7 @@ def _decide(
 
 
 @require_POST
-@_guard(services.PROVIDE, "workbench:sharing_inbox")
+@guard(services.PROVIDE, "workbench:sharing_inbox")
 def approve(request: HttpRequest, pk: int) -> HttpResponse:
     def run(found: Grant, data: dict[str, Any]) -> str:
         until: dt.date | None = data["until"]
@@ -440,7 +451,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@_guard(services.PROVIDE, "workbench:sharing_inbox")
+@guard(services.PROVIDE, "workbench:sharing_inbox")
 def refuse(request: HttpRequest, pk: int) -> HttpResponse:
     def run(found: Grant, data: dict[str, Any]) -> str:
         services.refuse_grant(actor=request.user, grant=found, reason=data["reason"])
@@ -450,7 +461,7 @@ def refuse(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@_guard(services.PROVIDE, "workbench:sharing_inbox")
+@guard(services.PROVIDE, "workbench:sharing_inbox")
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     def run(found: Grant, data: dict[str, Any]) -> str:
         services.revoke_grant(actor=request.user, grant=found, reason=data["reason"])
@@ -465,16 +476,20 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
-@_guard(services.CONSUME, "workbench:sharing_mine")
+@guard(services.CONSUME, "workbench:sharing_mine")
 def mine(request: HttpRequest) -> HttpResponse:
     status = _status_filter(request)
-    page = Paginator(selectors.consumed_grants(request.user, status), PAGE_SIZE).get_page(request.GET.get("page"))
-    language = _language()
-    context = _context(
+    # The resource's fields come in one query for the page, to name each grant's fields.
+    grants = selectors.consumed_grants(request.user, status).prefetch_related("resource__fields")
+    page = Paginator(grants, PAGE_SIZE).get_page(request.GET.get("page"))
+    language = labels.language()
+    context = page_context(
         request,
         "workbench:sharing_mine",
         page=page,
-        rows=[(g, _grant_badge(g), g.resource.display_name(language)) for g in page.object_list],
+        rows=[
+            (g, _grant_badge(g), g.resource.display_name(language), _held_fields(g, language)) for g in page.object_list
+        ],
         status=status,
         statuses=[(str(v), str(v.label)) for v in GrantStatus],
         query=urlencode({"status": status} if status else {}),
@@ -484,7 +499,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@_guard(services.CONSUME, "workbench:sharing_mine")
+@guard(services.CONSUME, "workbench:sharing_mine")
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     found = selectors.grant_for_consumer(request.user, pk)
     try:
