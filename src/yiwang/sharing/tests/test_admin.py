@@ -83,7 +83,7 @@ def test_a_resource_shows_its_fields_and_links_to_the_workbench(
     html = staff_client(admin).get(reverse("admin:sharing_resource_change", args=[resource_a.pk])).content.decode()
     assert reverse("workbench:sharing_resource", args=[resource_a.pk]) in html
     for field in resource_a.fields.all():
-        assert field.code in html
+        assert field.name in html
 
 
 def test_the_access_log_filters_and_shows_masked_subjects_only(

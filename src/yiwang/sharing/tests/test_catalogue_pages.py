@@ -8,14 +8,18 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from yiwang.catalogue.models import Organisation
+from yiwang.sharing import services
 from yiwang.sharing.constants import GrantStatus
 from yiwang.sharing.models import Grant, Resource
 from yiwang.sharing.tests import catalogue_world
-from yiwang.sharing.tests.catalogue_world import in_days
+from yiwang.sharing.tests.catalogue_world import in_days, resource_data
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +200,49 @@ def test_the_pages_speak_english_under_en(clerk: User, staff_client: StaffClient
     page = staff_client(clerk).get(url)
     assert page.status_code == 200
     assert b"Population register: resident identity" in page.content
+
+
+def test_the_consumers_list_names_the_fields(reviewer_b: User, staff_client: StaffClient, request_b: Grant) -> None:
+    html = staff_client(reviewer_b).get(reverse("workbench:sharing_mine")).content.decode()
+    assert "权利人, 坐落" in html  # owner, location: the names, not the codes
+
+
+def test_list_pages_query_the_same_however_many_rows(
+    manager: User,
+    reviewer_a: User,
+    reviewer_b: User,
+    clerk: User,
+    department_a: Organisation,
+    department_b: Organisation,
+    staff_client: StaffClient,
+    request_b: Grant,
+) -> None:
+    pages = [
+        (staff_client(reviewer_a), reverse("workbench:sharing_inbox")),
+        (staff_client(reviewer_b), reverse("workbench:sharing_mine")),
+        (staff_client(clerk), reverse("workbench:sharing")),
+        (staff_client(reviewer_a), reverse("workbench:sharing_resource", args=[request_b.resource_id])),
+    ]
+
+    def counts() -> list[int]:
+        found = []
+        for client, url in pages:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200, url
+            found.append(len(queries.captured_queries))
+        return found
+
+    before = counts()
+    for i in range(3):
+        more = services.register_resource(
+            actor=manager, provider=department_a, **resource_data(code=f"more_{i}", name=f"更多资源{i}")
+        )
+        services.request_grant(
+            actor=reviewer_b,
+            resource=more,
+            consumer=department_b,
+            fields=["owner"],
+            purposes=["核验"],
+            until=in_days(9),
+        )
+    assert counts() == before

@@ -83,13 +83,16 @@ def test_a_catalogue_manager_sees_their_department_and_a_supervisor_their_region
     assert not measures.may_view(reviewer_b) and measures.may_view(manager) and measures.may_view(supervisor)
 
 
-def test_sorting_by_rate_and_name(admin: User, world: dict[str, Any]) -> None:
+def test_sorting_by_rate_name_and_slots(admin: User, world: dict[str, Any]) -> None:
     def order(sort: str) -> list[int]:
         return [row.item_id for row in measures.exemption_rates(admin, sort=sort).rows]
 
     assert order("-rate") == [world["a"].item_id, world["b"].item_id]
     assert order("rate") == [world["b"].item_id, world["a"].item_id]
-    assert sorted(order("name")) == sorted(order("-rate"))
+    by_name = sorted(world.values(), key=lambda v: (v.name, v.implementation_code))
+    assert order("name") == [v.item_id for v in by_name]
+    assert order("-slots") == [world["a"].item_id, world["b"].item_id]  # 4 slots, then 2
+    assert order("slots") == [world["b"].item_id, world["a"].item_id]
 
 
 def test_the_figures_come_from_one_grouped_query_whatever_the_number_of_items(

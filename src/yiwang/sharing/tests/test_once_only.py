@@ -19,9 +19,9 @@ from yiwang.common import crypto
 from yiwang.common.errors import InvalidInput, InvalidTransition, NotFound
 from yiwang.identity.models import Agency
 from yiwang.registers.models import Person
-from yiwang.sharing import accesslog, once_only
+from yiwang.sharing import accesslog, exchange, once_only
 from yiwang.sharing import services as sharing
-from yiwang.sharing.constants import AccessChannel, Outcome, SharingType
+from yiwang.sharing.constants import AccessChannel, Outcome, Refusal, SharingType
 from yiwang.sharing.models import AccessRecord, Consent, Grant
 from yiwang.sharing.tests.once_only_world import (
     FORM_SLOT,
@@ -179,6 +179,35 @@ def test_on_a_case_awaiting_corrections_the_read_happens_at_once(
     record = answered().get()
     assert material.access_record == record and record.case_number == case.number
     assert case.materials.filter(slot=ID_SLOT, superseded=True, provenance=Provenance.UPLOAD).exists()
+
+
+def test_a_refusal_of_the_read_on_a_case_awaiting_corrections_is_logged_though_the_consent_rolls_back(
+    citizen: User, item: ItemVersion, population_grant: Grant, clerk: User
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case = draft(citizen, item)
+    upload_form(citizen, case)
+    scan = SimpleUploadedFile("id.pdf", b"%PDF-1.4\n%%EOF\nid", content_type="application/pdf")
+    cases.attach_material(actor=citizen, case=case, slot=ID_SLOT, upload=scan)
+    case = cases.submit(actor=citizen, case=case)
+    cases.request_correction(actor=clerk, case=case, problems=[cases.Problem("复印件不清晰", slot=ID_SLOT)])
+    for _ in range(population_grant.rate_per_minute):
+        assert exchange._take_rate(population_grant)
+
+    with pytest.raises(once_only.FetchRefused) as exc:
+        once_only.fetch_shared_material(actor=citizen, case=case, slot=ID_SLOT, consent=True)
+
+    assert exc.value.code == Refusal.RATE_LIMITED
+    assert not Consent.objects.filter(case=case).exists()
+    assert case.materials.get(slot=ID_SLOT, superseded=False).provenance == Provenance.UPLOAD
+    refusal = AccessRecord.objects.get()
+    assert (refusal.outcome, refusal.refusal, refusal.case_number) == (
+        Outcome.REFUSED,
+        Refusal.RATE_LIMITED,
+        case.number,
+    )
+    assert accesslog.verify_chain().broken is None
 
 
 # --- withdrawing the consent ----------------------------------------------------------------------------------
