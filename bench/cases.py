@@ -879,9 +879,26 @@ def sessions(t: Targets) -> dict[str, Any]:
     }
 
 
-def _save(name: str, data: Any) -> None:
+def save_result(prefix: str, name: str, data: Any) -> None:
+    """One result as JSON under bench/results/ (``{prefix}-{name}.json``); shared by the benches."""
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"cases-{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    (RESULTS / f"{prefix}-{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def write_doc_block(marker: str, tag: str, text: str) -> None:
+    """Replace the text between ``marker``'s begin and end lines (``marker`` formats ``tag`` and ``end``) in
+    docs/performance.md; shared by the benches that keep one block per database."""
+    begin, end = marker.format(tag=tag, end="begin"), marker.format(tag=tag, end="end")
+    doc = DOC.read_text(encoding="utf-8")
+    if begin not in doc or end not in doc:
+        sys.exit(f"{DOC} has no markers for these results ({begin} … {end}).")
+    head, rest = doc.split(begin, 1)
+    _old, tail = rest.split(end, 1)
+    DOC.write_text(f"{head}{begin}\n{text}\n{end}{tail}", encoding="utf-8")
+
+
+def _save(name: str, data: Any) -> None:
+    save_result("cases", name, data)
 
 
 def _write_doc(text: str) -> None:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import multiprocessing as mp
 import os
 import platform
@@ -45,7 +44,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from cases import Series, cpu_seconds, machine_busy_seconds, table, wait_for_quiet
+from cases import Series, cpu_seconds, machine_busy_seconds, save_result, table, wait_for_quiet, write_doc_block
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -542,18 +541,11 @@ def _describe_info(i: dict[str, Any]) -> str:
 
 
 def _save(name: str, data: Any) -> None:
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"licences-{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    save_result("licences", name, data)
 
 
 def _write_doc(tag: str, text: str) -> None:
-    begin, end = DOC_MARKER.format(tag=tag, end="begin"), DOC_MARKER.format(tag=tag, end="end")
-    doc = DOC.read_text(encoding="utf-8")
-    if begin not in doc or end not in doc:
-        sys.exit(f"{DOC} has no markers for these results ({begin} … {end}).")
-    head, rest = doc.split(begin, 1)
-    _old, tail = rest.split(end, 1)
-    DOC.write_text(f"{head}{begin}\n{text}\n{end}{tail}", encoding="utf-8")
+    write_doc_block(DOC_MARKER, tag, text)
 
 
 def main(argv: Sequence[str]) -> None:

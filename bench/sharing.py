@@ -49,7 +49,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cases import Series, cpu_seconds, machine_busy_seconds, table, wait_for_quiet
+from cases import (
+    Series,
+    _backend_pid,
+    cpu_seconds,
+    machine_busy_seconds,
+    save_result,
+    table,
+    wait_for_quiet,
+    write_doc_block,
+)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -536,17 +545,6 @@ class Outcome:
     busy: tuple[float, float]  # the whole machine's busy CPU seconds (/proc/stat) at the start and the end
 
 
-def _backend_pid() -> int | None:
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        row = cursor.fetchone()
-    return int(row[0]) if row else None
-
-
 def worker(kind: str, w: World, subjects: list[str], warmup: list[str], barrier: Any, out: Any) -> None:
     from django.db import connection
 
@@ -832,18 +830,11 @@ def _describe_info(i: dict[str, Any]) -> str:
 
 
 def _save(name: str, data: Any) -> None:
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"sharing-{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    save_result("sharing", name, data)
 
 
 def _write_doc(tag: str, text: str) -> None:
-    begin, end = DOC_MARKER.format(tag=tag, end="begin"), DOC_MARKER.format(tag=tag, end="end")
-    doc = DOC.read_text(encoding="utf-8")
-    if begin not in doc or end not in doc:
-        sys.exit(f"{DOC} has no markers for these results ({begin} … {end}).")
-    head, rest = doc.split(begin, 1)
-    _old, tail = rest.split(end, 1)
-    DOC.write_text(f"{head}{begin}\n{text}\n{end}{tail}", encoding="utf-8")
+    write_doc_block(DOC_MARKER, tag, text)
 
 
 def main(argv: Sequence[str]) -> None:
